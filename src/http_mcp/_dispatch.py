@@ -1,0 +1,249 @@
+"""The method table of both protocol eras: a parsed message in, a serialized reply out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from pydantic_core import to_json
+
+from http_mcp._context import Reply, RequestContext
+from http_mcp._pagination import page
+from http_mcp._prompts import RegisteredPrompt
+from http_mcp._protocol import (
+    LATEST_LEGACY_VERSION,
+    LEGACY_VERSIONS,
+    META_SERVER_INFO,
+    SUPPORTED_VERSIONS,
+    Negotiated,
+    negotiate,
+)
+from http_mcp._tools import RegisteredTool
+from http_mcp.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    JSONRPCError,
+    Message,
+    Notification,
+    Request,
+    raw_result_bytes,
+)
+
+logger = logging.getLogger("http_mcp")
+
+Item = TypeVar("Item", RegisteredTool, RegisteredPrompt)
+Handler = Callable[[Request, RequestContext, Negotiated], Awaitable[Any]]
+_CACHE_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """What a server offers, fixed at construction."""
+
+    server_info: dict[str, Any]
+    instructions: str | None
+    tools: Sequence[RegisteredTool]
+    prompts: Sequence[RegisteredPrompt]
+    page_size: int | None
+    list_ttl_ms: int
+
+
+class Dispatcher:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._tools = {t.name: t for t in catalog.tools}
+        self._prompts = {p.name: p for p in catalog.prompts}
+        self._capabilities: dict[str, Any] = {
+            "tools": {"listChanged": False},
+            "prompts": {"listChanged": False},
+        }
+        self._private = any(t.scopes for t in catalog.tools) or any(
+            p.scopes for p in catalog.prompts
+        )
+        self._result_meta = {META_SERVER_INFO: catalog.server_info}
+        self._visible: dict[tuple[str, frozenset[str]], Sequence[Any]] = {}
+        self._lists: dict[tuple[str, bool, frozenset[str], Any], bytes] = {}
+        common: dict[str, Handler] = {
+            "tools/call": self._call_tool,
+            "prompts/get": self._get_prompt,
+        }
+        self._legacy: dict[str, Handler] = {
+            **common,
+            "initialize": self._initialize,
+            "ping": self._ping,
+        }
+        self._modern: dict[str, Handler] = {**common, "server/discover": self._discover}
+
+    async def handle(self, message: Message, context: RequestContext) -> Reply | None:
+        """Answer a request; `None` for a notification or a response (nothing to send)."""
+        if not isinstance(message, Request):
+            return self._acknowledge(message, context)
+        try:
+            negotiated = negotiate(message, context.header_version, context.routing_headers)
+        except JSONRPCError as exc:
+            return Reply(exc.to_bytes(), exc.code, modern=True)
+        try:
+            body = await self._answer(message, context, negotiated)
+        except JSONRPCError as exc:
+            exc.request_id = message.id
+            return Reply(exc.to_bytes(), exc.code, negotiated.modern)
+        except Exception:
+            logger.exception("internal error answering %r", message.method)
+            error = JSONRPCError(INTERNAL_ERROR, "Internal error", request_id=message.id)
+            return Reply(error.to_bytes(), INTERNAL_ERROR, negotiated.modern)
+        return Reply(body, None, negotiated.modern)
+
+    def _acknowledge(self, message: Message, context: RequestContext) -> Reply | None:
+        version = context.header_version
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            error = JSONRPCError(
+                UNSUPPORTED_PROTOCOL_VERSION,
+                "Unsupported protocol version",
+                {"supported": list(SUPPORTED_VERSIONS), "requested": version},
+            )
+            return Reply(error.to_bytes(), error.code, modern=True)
+        if isinstance(message, Notification):
+            logger.debug("notification %r acknowledged", message.method)
+        return None
+
+    async def _answer(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> bytes:
+        if message.method in ("tools/list", "prompts/list"):
+            kind: Literal["tools", "prompts"] = (
+                "tools" if message.method == "tools/list" else "prompts"
+            )
+            return raw_result_bytes(message.id, self._list(kind, message, context, negotiated))
+        table = self._modern if negotiated.modern else self._legacy
+        handler = table.get(message.method)
+        if handler is None:
+            raise JSONRPCError(METHOD_NOT_FOUND, f"Method not found: {_short(message.method)}")
+        result = await handler(message, context, negotiated)
+        if negotiated.modern:
+            result = {**result, "resultType": "complete", "_meta": self._result_meta}
+        return raw_result_bytes(message.id, to_json(result))
+
+    # -- lists ---------------------------------------------------------------------------
+
+    def _list(
+        self,
+        kind: Literal["tools", "prompts"],
+        message: Request,
+        context: RequestContext,
+        negotiated: Negotiated,
+    ) -> bytes:
+        cursor = message.params.get("cursor")
+        key = (kind, negotiated.modern, context.scopes, cursor)
+        cached = self._lists.get(key)
+        if cached is not None:
+            return cached
+        items, next_cursor = page(
+            self._visible_items(kind, context.scopes), cursor, self.catalog.page_size
+        )
+        result: dict[str, Any] = {kind: [item.definition for item in items]}
+        if next_cursor is not None:
+            result["nextCursor"] = next_cursor
+        if negotiated.modern:
+            result.update(self._cache_hints())
+        encoded = to_json(result)
+        _remember(self._lists, key, encoded)
+        return encoded
+
+    def _visible_items(self, kind: str, scopes: frozenset[str]) -> Sequence[Any]:
+        key = (kind, scopes)
+        visible = self._visible.get(key)
+        if visible is None:
+            items = self.catalog.tools if kind == "tools" else self.catalog.prompts
+            visible = tuple(item for item in items if item.scopes <= scopes)
+            _remember(self._visible, key, visible)
+        return visible
+
+    def _cache_hints(self) -> dict[str, Any]:
+        return {
+            "resultType": "complete",
+            "ttlMs": self.catalog.list_ttl_ms,
+            "cacheScope": "private" if self._private else "public",
+            "_meta": self._result_meta,
+        }
+
+    # -- methods -------------------------------------------------------------------------
+
+    async def _initialize(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> dict[str, Any]:
+        params = message.params
+        requested = params.get("protocolVersion")
+        if not isinstance(requested, str):
+            raise JSONRPCError(INVALID_PARAMS, "initialize: protocolVersion must be a string")
+        for field in ("capabilities", "clientInfo"):
+            if not isinstance(params.get(field), dict):
+                raise JSONRPCError(INVALID_PARAMS, f"initialize: {field} must be an object")
+        version = requested if requested in LEGACY_VERSIONS else LATEST_LEGACY_VERSION
+        result: dict[str, Any] = {
+            "protocolVersion": version,
+            "capabilities": self._capabilities,
+            "serverInfo": self.catalog.server_info,
+        }
+        if self.catalog.instructions is not None:
+            result["instructions"] = self.catalog.instructions
+        return result
+
+    async def _ping(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> dict[str, Any]:
+        return {}
+
+    async def _discover(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "supportedVersions": list(SUPPORTED_VERSIONS),
+            "capabilities": self._capabilities,
+        }
+        if self.catalog.instructions is not None:
+            result["instructions"] = self.catalog.instructions
+        return {**result, **self._cache_hints()}
+
+    async def _call_tool(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> dict[str, Any]:
+        name, arguments = _name_and_arguments(message.params, "tool")
+        tool = self._tools.get(name)
+        if tool is None or not tool.scopes <= context.scopes:
+            raise JSONRPCError(INVALID_PARAMS, f"Unknown tool: {_short(name)}")
+        return await tool.call(arguments, context.request)
+
+    async def _get_prompt(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> dict[str, Any]:
+        name, arguments = _name_and_arguments(message.params, "prompt")
+        prompt = self._prompts.get(name)
+        if prompt is None or not prompt.scopes <= context.scopes:
+            raise JSONRPCError(INVALID_PARAMS, f"Unknown prompt: {_short(name)}")
+        return await prompt.get(arguments, context.request)
+
+
+def _name_and_arguments(params: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    name = params.get("name")
+    if not isinstance(name, str):
+        raise JSONRPCError(INVALID_PARAMS, f"Invalid params: the {kind} name must be a string")
+    arguments = params.get("arguments")
+    if arguments is None:
+        return name, {}
+    if not isinstance(arguments, dict):
+        raise JSONRPCError(INVALID_PARAMS, "Invalid params: arguments must be an object")
+    return name, arguments
+
+
+def _short(text: str, limit: int = 100) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value

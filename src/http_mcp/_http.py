@@ -1,0 +1,205 @@
+"""The Streamable HTTP transport: an ASGI app answering POSTs with JSON.
+
+Checks what only HTTP knows (method, content type, accept, size), turns the body into a
+message, lets the dispatcher answer it and maps the JSON-RPC error code to a status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.types import Message as ASGIMessage
+from starlette.types import Receive, Scope, Send
+
+from http_mcp._context import Reply, RequestContext
+from http_mcp._protocol import HEADER_METHOD, HEADER_NAME, HEADER_PROTOCOL_VERSION
+from http_mcp.jsonrpc import (
+    HEADER_MISMATCH,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    PARSE_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    JSONRPCError,
+    Message,
+    error_bytes,
+    parse,
+)
+
+logger = logging.getLogger("http_mcp")
+
+Handle = Callable[[Message, RequestContext], Awaitable[Reply | None]]
+
+_ALWAYS_400: Final = frozenset(
+    {
+        PARSE_ERROR,
+        INVALID_REQUEST,
+        HEADER_MISMATCH,
+        MISSING_REQUIRED_CLIENT_CAPABILITY,
+        UNSUPPORTED_PROTOCOL_VERSION,
+    }
+)
+_MODERN_STATUS: Final = {INVALID_PARAMS: 400, METHOD_NOT_FOUND: 404}
+_ROUTING_HEADERS: Final = (
+    HEADER_PROTOCOL_VERSION.encode(),
+    HEADER_METHOD.encode(),
+    HEADER_NAME.encode(),
+)
+_DUPLICATE: Final = "\x00duplicate header"
+_JSON_TYPES: Final = (b"application/json", b"application/*", b"*/*")
+
+
+def status_of(reply: Reply) -> int:
+    code = reply.error_code
+    if code is None:
+        return 200
+    if code in _ALWAYS_400:
+        return 400
+    if reply.modern:
+        return _MODERN_STATUS.get(code, 200)
+    return 200
+
+
+class HTTPApp:
+    """ASGI app serving one MCP endpoint. Mount it as a `Route` endpoint."""
+
+    def __init__(self, handle: Handle, max_message_size: int) -> None:
+        self._handle = handle
+        self._max_message_size = max_message_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _serve_lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        refusal = _refusal(scope, self._max_message_size)
+        if refusal is not None:
+            await _send(send, *refusal)
+            return
+        body = await _read_body(receive, self._max_message_size)
+        if body is None:
+            await _send(send, *_too_large(self._max_message_size))
+            return
+        try:
+            message = parse(body)
+        except JSONRPCError as exc:
+            await _send(send, 400, exc.to_bytes())
+            return
+        headers = _routing_headers(scope)
+        context = RequestContext(
+            request=Request(scope, receive),
+            scopes=_scopes_of(scope),
+            header_version=headers.get(HEADER_PROTOCOL_VERSION),
+            routing_headers=headers,
+        )
+        reply = await self._handle(message, context)
+        if reply is None:
+            await _send(send, 202, b"")
+            return
+        await _send(send, status_of(reply), reply.body)
+
+
+def _refusal(scope: Scope, limit: int) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+    if scope["method"] != "POST":
+        return (
+            405,
+            error_bytes(None, INVALID_REQUEST, "Method not allowed: this MCP endpoint takes POST"),
+            [(b"allow", b"POST")],
+        )
+    content_type = b""
+    accept: bytes | None = None
+    length = b""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"accept":
+            accept = value if accept is None else accept + b"," + value
+        elif name == b"content-length":
+            length = value
+    if content_type.split(b";", 1)[0].strip().lower() != b"application/json":
+        return 415, _error("Unsupported media type: send Content-Type: application/json"), []
+    if accept is not None and not _admits_json(accept):
+        return 406, _error("Not acceptable: the Accept header must admit application/json"), []
+    if length.isdigit() and int(length) > limit:
+        return _too_large(limit)
+    return None
+
+
+def _too_large(limit: int) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    return 413, _error(f"Request body too large: the limit is {limit} bytes"), []
+
+
+def _error(text: str) -> bytes:
+    return error_bytes(None, INVALID_REQUEST, text)
+
+
+def _admits_json(accept: bytes) -> bool:
+    for item in accept.split(b","):
+        media, _, params = item.partition(b";")
+        if media.strip().lower() in _JSON_TYPES and b"q=0" not in params.replace(b" ", b"").split(
+            b";"
+        ):
+            return True
+    return False
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _routing_headers(scope: Scope) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _ROUTING_HEADERS:
+            key = name.decode("latin-1")
+            text = value.decode("latin-1").strip(" \t")
+            found[key] = _DUPLICATE if key in found else text
+    return found
+
+
+def _scopes_of(scope: Scope) -> frozenset[str]:
+    auth: Any = scope.get("auth")
+    scopes = getattr(auth, "scopes", None)
+    if not scopes:
+        return frozenset()
+    return frozenset(scopes)
+
+
+async def _send(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [(b"content-length", str(len(body)).encode())]
+    if body:
+        headers.append((b"content-type", b"application/json"))
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _serve_lifespan(receive: Receive, send: Send) -> None:
+    """Answer the lifespan protocol when the app is served on its own (`uvicorn mod:app`)."""
+    while True:
+        message: ASGIMessage = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,94 @@
+"""A registered prompt: its argument list built once, a get turned into a `GetPromptResult`."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+
+from http_mcp._arguments import Arguments
+from http_mcp._declarations import Prompt, takes_arguments
+from http_mcp._invoke import invoke, is_async
+from http_mcp._validation import describe
+from http_mcp._wire import PromptMessage, TextContent
+from http_mcp.exceptions import ToolError
+from http_mcp.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, JSONRPCError
+
+logger = logging.getLogger("http_mcp")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegisteredPrompt:
+    prompt: Prompt
+    name: str
+    description: str
+    scopes: frozenset[str]
+    schema: dict[str, Any]
+    definition: dict[str, Any]
+    wants_arguments: bool
+    is_coroutine: bool
+
+    @classmethod
+    def build(cls, prompt: Prompt) -> RegisteredPrompt:
+        name = prompt.name or prompt.func.__name__
+        description = prompt.description or inspect.getdoc(prompt.func) or ""
+        schema = prompt.arguments_type.model_json_schema(by_alias=True)
+        required = set(schema.get("required", ()))
+        arguments = []
+        for arg_name, prop in schema.get("properties", {}).items():
+            argument = {"name": arg_name}
+            if "description" in prop:
+                argument["description"] = prop["description"]
+            argument["required"] = arg_name in required
+            arguments.append(argument)
+        definition: dict[str, Any] = {"name": name}
+        if prompt.title is not None:
+            definition["title"] = prompt.title
+        definition["description"] = description
+        definition["arguments"] = arguments
+        return cls(
+            prompt=prompt,
+            name=name,
+            description=description,
+            scopes=frozenset(prompt.scopes),
+            schema=schema,
+            definition=definition,
+            wants_arguments=takes_arguments(prompt.func),
+            is_coroutine=is_async(prompt.func),
+        )
+
+    async def get(self, arguments: dict[str, Any], request: Request) -> dict[str, Any]:
+        try:
+            inputs = self.prompt.arguments_type.model_validate(arguments)
+        except ValidationError as exc:
+            problems = "; ".join(describe(exc, self.schema))
+            raise JSONRPCError(
+                INVALID_PARAMS, f"Invalid arguments for prompt {self.name!r}: {problems}"
+            ) from None
+        args = (Arguments(inputs=inputs, request=request),) if self.wants_arguments else ()
+        try:
+            value = await invoke(self.prompt.func, self.is_coroutine, *args)
+            messages = _messages(value)
+        except ToolError as exc:
+            raise JSONRPCError(INTERNAL_ERROR, str(exc) or "the prompt failed") from None
+        except Exception:
+            logger.exception("prompt %r raised", self.name)
+            raise JSONRPCError(
+                INTERNAL_ERROR, f"Prompt {self.name!r} failed on the server."
+            ) from None
+        return {"description": self.description, "messages": messages}
+
+
+def _messages(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [PromptMessage(role="user", content=TextContent(text=value)).to_wire()]
+    if isinstance(value, PromptMessage):
+        return [value.to_wire()]
+    if isinstance(value, Sequence) and all(isinstance(m, PromptMessage) for m in value):
+        return [m.to_wire() for m in value]
+    raise TypeError(f"a prompt returns PromptMessage objects or a str, got {type(value).__name__}")

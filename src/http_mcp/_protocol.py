@@ -1,0 +1,159 @@
+"""Protocol revisions and how a request picks one.
+
+Two eras share one endpoint. A request whose `params._meta` names a protocol version, or whose
+`MCP-Protocol-Version` header is not a handshake revision, follows the stateless 2026-07-28
+rules; anything else follows the handshake (legacy) rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from http_mcp.jsonrpc import (
+    HEADER_MISMATCH,
+    INVALID_PARAMS,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    JSONRPCError,
+    Message,
+    Notification,
+    Request,
+)
+
+MODERN_VERSIONS: Final = ("2026-07-28",)
+LEGACY_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26")
+SUPPORTED_VERSIONS: Final = (*MODERN_VERSIONS, *LEGACY_VERSIONS)
+DEFAULT_LEGACY_VERSION: Final = "2025-03-26"
+LATEST_LEGACY_VERSION: Final = LEGACY_VERSIONS[0]
+
+META_PROTOCOL_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+META_CLIENT_CAPABILITIES: Final = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT_INFO: Final = "io.modelcontextprotocol/clientInfo"
+META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
+META_SERVER_INFO: Final = "io.modelcontextprotocol/serverInfo"
+
+HEADER_PROTOCOL_VERSION: Final = "mcp-protocol-version"
+HEADER_METHOD: Final = "mcp-method"
+HEADER_NAME: Final = "mcp-name"
+
+NAME_PARAM_OF_METHOD: Final[Mapping[str, str]] = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+}
+
+_SENTINEL = re.compile(r"=\?base64\?(?P<payload>.*)\?=")
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """The revision a request is answered under, and what its envelope said."""
+
+    version: str
+    modern: bool
+    client_capabilities: Mapping[str, Any]
+    client_info: Mapping[str, Any] | None = None
+
+
+def is_modern(message: Message, header_version: str | None) -> bool:
+    if header_version is not None and header_version not in LEGACY_VERSIONS:
+        return True
+    if isinstance(message, Request | Notification):
+        meta = message.params.get("_meta")
+        return isinstance(meta, dict) and META_PROTOCOL_VERSION in meta
+    return False
+
+
+def negotiate(
+    message: Request,
+    header_version: str | None,
+    routing_headers: Mapping[str, str] | None,
+) -> Negotiated:
+    """Pick the revision for `message`; raise `JSONRPCError` when its envelope is wrong.
+
+    `routing_headers` are the HTTP headers (lowercase names) to check against the body at
+    2026-07-28, or `None` on a transport without headers.
+    """
+    if not is_modern(message, header_version):
+        return Negotiated(header_version or DEFAULT_LEGACY_VERSION, False, {})
+    meta = message.params.get("_meta")
+    if not isinstance(meta, dict):
+        if header_version is not None and header_version not in SUPPORTED_VERSIONS:
+            raise _unsupported(header_version, message.id)
+        raise JSONRPCError(
+            INVALID_PARAMS,
+            f"params._meta must be an object carrying {META_PROTOCOL_VERSION!r} and "
+            f"{META_CLIENT_CAPABILITIES!r}",
+            request_id=message.id,
+        )
+    missing = [k for k in (META_PROTOCOL_VERSION, META_CLIENT_CAPABILITIES) if k not in meta]
+    if missing:
+        raise JSONRPCError(
+            INVALID_PARAMS,
+            f"params._meta is missing {', '.join(repr(k) for k in missing)}",
+            request_id=message.id,
+        )
+    version = meta[META_PROTOCOL_VERSION]
+    if routing_headers is not None:
+        check_routing_headers(message, version, routing_headers)
+    if not isinstance(version, str):
+        raise JSONRPCError(
+            INVALID_PARAMS, f"{META_PROTOCOL_VERSION} must be a string", request_id=message.id
+        )
+    if version not in MODERN_VERSIONS:
+        raise _unsupported(version, message.id)
+    capabilities = meta[META_CLIENT_CAPABILITIES]
+    if not isinstance(capabilities, dict):
+        raise JSONRPCError(
+            INVALID_PARAMS, f"{META_CLIENT_CAPABILITIES} must be an object", request_id=message.id
+        )
+    info = meta.get(META_CLIENT_INFO)
+    return Negotiated(version, True, capabilities, info if isinstance(info, dict) else None)
+
+
+def _unsupported(version: Any, request_id: Any) -> JSONRPCError:
+    return JSONRPCError(
+        UNSUPPORTED_PROTOCOL_VERSION,
+        "Unsupported protocol version",
+        {"supported": list(SUPPORTED_VERSIONS), "requested": version},
+        request_id=request_id,
+    )
+
+
+def check_routing_headers(message: Request, version: Any, headers: Mapping[str, str]) -> None:
+    """At 2026-07-28 the routing headers must repeat what the body says."""
+    if headers.get(HEADER_PROTOCOL_VERSION) != version:
+        raise _mismatch("MCP-Protocol-Version header does not match params._meta", message)
+    if headers.get(HEADER_METHOD) != message.method:
+        raise _mismatch("Mcp-Method header does not match the request's method", message)
+    name_param = NAME_PARAM_OF_METHOD.get(message.method)
+    if name_param is None:
+        return
+    body_value = message.params.get(name_param)
+    if body_value is not None and decode_header_value(headers.get(HEADER_NAME)) != body_value:
+        raise _mismatch(f"Mcp-Name header does not match the request's {name_param!r}", message)
+
+
+def _mismatch(text: str, message: Request) -> JSONRPCError:
+    return JSONRPCError(HEADER_MISMATCH, text, request_id=message.id)
+
+
+def decode_header_value(value: str | None) -> str | None:
+    """Undo the `=?base64?...?=` form clients use for values a header cannot carry."""
+    if value is None:
+        return None
+    match = _SENTINEL.fullmatch(value)
+    if match is None:
+        return value
+    payload = match.group("payload")
+    try:
+        raw = base64.b64decode(payload, validate=True)
+        if base64.b64encode(raw).decode("ascii") != payload:
+            return None
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None

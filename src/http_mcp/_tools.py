@@ -1,0 +1,145 @@
+"""A registered tool: schemas built once, a call turned into a `CallToolResult`."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic_core import to_json
+from starlette.requests import Request
+
+from http_mcp._arguments import Arguments
+from http_mcp._declarations import Tool, takes_arguments
+from http_mcp._invoke import invoke, is_async
+from http_mcp._validation import describe
+from http_mcp._wire import WireModel
+from http_mcp.exceptions import ToolError
+
+logger = logging.getLogger("http_mcp")
+
+
+class ToolErrorMessage(BaseModel):
+    """The declared error variant of a tool with `return_error_message=True`."""
+
+    error: str = Field(
+        description="What was wrong with the call, one line per problem. "
+        "Correct the arguments and call the tool again."
+    )
+
+
+class OutputTypeError(Exception):
+    """A tool returned something other than its declared output."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegisteredTool:
+    tool: Tool
+    name: str
+    scopes: frozenset[str]
+    input_schema: dict[str, Any]
+    definition: dict[str, Any]
+    wants_arguments: bool
+    is_coroutine: bool
+
+    @classmethod
+    def build(cls, tool: Tool) -> RegisteredTool:
+        name = tool.name or tool.func.__name__
+        input_schema = _object_schema(tool.inputs.model_json_schema(by_alias=True))
+        definition: dict[str, Any] = {"name": name}
+        if tool.title is not None:
+            definition["title"] = tool.title
+        definition["description"] = tool.description or inspect.getdoc(tool.func) or ""
+        definition["inputSchema"] = input_schema
+        if tool.output is not None:
+            definition["outputSchema"] = _output_schema(tool.output, tool.return_error_message)
+        if tool.annotations is not None:
+            definition["annotations"] = tool.annotations.to_wire()
+        return cls(
+            tool=tool,
+            name=name,
+            scopes=frozenset(tool.scopes),
+            input_schema=input_schema,
+            definition=definition,
+            wants_arguments=takes_arguments(tool.func),
+            is_coroutine=is_async(tool.func),
+        )
+
+    async def call(self, arguments: dict[str, Any], request: Request) -> dict[str, Any]:
+        """Run the tool; every outcome, failures included, is a `CallToolResult`."""
+        try:
+            inputs = self.tool.inputs.model_validate(arguments)
+        except ValidationError as exc:
+            return self._failure("\n".join(describe(exc, self.input_schema)))
+        try:
+            args = (Arguments(inputs=inputs, request=request),) if self.wants_arguments else ()
+            value = await invoke(self.tool.func, self.is_coroutine, *args)
+            return self._success(value)
+        except ToolError as exc:
+            return self._failure(str(exc) or "the tool failed")
+        except OutputTypeError as exc:
+            logger.error("tool %r returned a wrong output: %s", self.name, exc)
+            return _error_result(f"Tool {self.name!r} failed on the server.")
+        except Exception:
+            logger.exception("tool %r raised", self.name)
+            return _error_result(f"Tool {self.name!r} failed on the server.")
+
+    def _failure(self, text: str) -> dict[str, Any]:
+        if not self.tool.return_error_message:
+            return _error_result(text)
+        result: dict[str, Any] = {"content": [{"type": "text", "text": text}], "isError": False}
+        if self.tool.output is not None:
+            result["structuredContent"] = {"error": text}
+        return result
+
+    def _success(self, value: Any) -> dict[str, Any]:
+        output = self.tool.output
+        if output is None:
+            return {"content": _content_blocks(value)}
+        if isinstance(value, dict):
+            try:
+                value = output.model_validate(value)
+            except ValidationError as exc:
+                raise OutputTypeError("; ".join(describe(exc, {}, root="output"))) from None
+        if not isinstance(value, output):
+            raise OutputTypeError(f"expected {output.__name__}, got {type(value).__name__}")
+        structured = value.model_dump(mode="json", by_alias=True)
+        return {
+            "content": [{"type": "text", "text": to_json(structured).decode()}],
+            "structuredContent": structured,
+        }
+
+
+def _error_result(text: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": text}], "isError": True}
+
+
+def _content_blocks(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [{"type": "text", "text": value}]
+    if isinstance(value, WireModel):
+        return [value.to_wire()]
+    if isinstance(value, Sequence) and all(isinstance(v, WireModel) for v in value):
+        return [v.to_wire() for v in value]
+    raise OutputTypeError(
+        f"a tool without `output` returns str, content blocks or None, got {type(value).__name__}"
+    )
+
+
+def _object_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    schema.setdefault("type", "object")
+    schema.setdefault("properties", {})
+    return schema
+
+
+def _output_schema(output: type[BaseModel], with_error: bool) -> dict[str, Any]:
+    if not with_error:
+        return _object_schema(output.model_json_schema(by_alias=True, mode="serialization"))
+    union: TypeAdapter[Any] = TypeAdapter(Union[output, ToolErrorMessage])  # type: ignore[arg-type]  # noqa: UP007
+    schema = union.json_schema(by_alias=True, mode="serialization")
+    return {"type": "object", **schema}

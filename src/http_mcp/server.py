@@ -1,0 +1,117 @@
+"""`MCPServer`: the tools and prompts a server offers, and the transports that serve them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from http_mcp._context import Reply, RequestContext
+from http_mcp._declarations import Prompt, Tool
+from http_mcp._dispatch import Catalog, Dispatcher
+from http_mcp._http import HTTPApp
+from http_mcp._prompts import RegisteredPrompt
+from http_mcp._tools import RegisteredTool
+from http_mcp.jsonrpc import Message
+
+__all__ = ["MCPServer"]
+
+DEFAULT_MAX_MESSAGE_SIZE: Final = 4 * 1024 * 1024
+
+
+class MCPServer:
+    """An MCP server that keeps no state about its clients.
+
+    Args:
+        name: The server's name, sent to clients as its identity.
+        version: The server's version.
+        tools: The tools, listed in this order.
+        prompts: The prompts, listed in this order.
+        instructions: Guidance for the model on how to use the server.
+        title: A display name for people.
+        page_size: How many tools or prompts one list page holds; `None` lists all at once.
+        list_ttl_ms: How long (milliseconds) a 2026-07-28 client may cache a list.
+        max_message_size: The largest request body accepted, in bytes (larger: 413).
+
+    Example:
+        ```python
+        server = MCPServer(name="vulns", version="1.0.0", tools=(tool,))
+        app = Starlette(routes=[Route("/mcp", server.app, methods=["POST"])])
+        ```
+
+    Raises:
+        ValueError: two tools or two prompts share a name, or a size is not positive.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        tools: Sequence[Tool] = (),
+        prompts: Sequence[Prompt] = (),
+        instructions: str | None = None,
+        title: str | None = None,
+        page_size: int | None = 100,
+        list_ttl_ms: int = 60_000,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        _check_declarations(tools, Tool, "tools")
+        _check_declarations(prompts, Prompt, "prompts")
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be a positive number, or None for no pages")
+        if list_ttl_ms < 0:
+            raise ValueError("list_ttl_ms must not be negative")
+        if max_message_size < 1:
+            raise ValueError("max_message_size must be a positive number of bytes")
+        registered_tools = tuple(RegisteredTool.build(t) for t in tools)
+        registered_prompts = tuple(RegisteredPrompt.build(p) for p in prompts)
+        _check_unique([t.name for t in registered_tools], "tool")
+        _check_unique([p.name for p in registered_prompts], "prompt")
+        info = {"name": name, "version": version}
+        if title is not None:
+            info["title"] = title
+        self.name = name
+        self.version = version
+        self._dispatcher = Dispatcher(
+            Catalog(
+                server_info=info,
+                instructions=instructions,
+                tools=registered_tools,
+                prompts=registered_prompts,
+                page_size=page_size,
+                list_ttl_ms=list_ttl_ms,
+            )
+        )
+        self._app = HTTPApp(self.handle, max_message_size)
+
+    @property
+    def app(self) -> HTTPApp:
+        """The ASGI app serving the Streamable HTTP endpoint.
+
+        Use it as a `Route` endpoint so that the exact path answers:
+        `Route("/mcp", server.app)` in Starlette, `app.add_route("/mcp", server.app)` in
+        FastAPI.
+        """
+        return self._app
+
+    async def handle(self, message: Message, context: RequestContext) -> Reply | None:
+        """Answer one parsed message; `None` when there is nothing to send back."""
+        return await self._dispatcher.handle(message, context)
+
+
+def _check_declarations(items: object, kind: type, field: str) -> None:
+    if isinstance(items, kind) or not isinstance(items, Sequence | tuple | list):
+        raise TypeError(
+            f"MCPServer {field} must be a sequence of {kind.__name__}, e.g. ({field[:-1]},)"
+        )
+    for item in items:
+        if not isinstance(item, kind):
+            raise TypeError(f"MCPServer {field} must hold {kind.__name__} objects, got {item!r}")
+
+
+def _check_unique(names: list[str], kind: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"two {kind}s are named {name!r}; give one of them another `name=`")
+        seen.add(name)

@@ -1,0 +1,41 @@
+import http_mcp
+import http_mcp.exceptions
+import http_mcp.server
+import http_mcp.types
+
+
+def _public_names(module: object) -> set[str]:
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", module.__name__) != "__future__"  # type: ignore[attr-defined]
+        and not isinstance(value, type(http_mcp))
+        and getattr(value, "__module__", "").startswith("http_mcp")
+    }
+
+
+def test_package_exports_the_server_and_version() -> None:
+    assert http_mcp.__all__ == ["MCPServer", "__version__"]
+    assert http_mcp.MCPServer is http_mcp.server.MCPServer
+    assert isinstance(http_mcp.__version__, str)
+
+
+def test_types_all_matches_the_public_names_of_the_module() -> None:
+    assert sorted(http_mcp.types.__all__) == sorted(_public_names(http_mcp.types))
+    for name in http_mcp.types.__all__:
+        assert getattr(http_mcp.types, name).__module__.startswith("http_mcp.")
+
+
+def test_types_exports_the_contract_names() -> None:
+    contract = {"Arguments", "Tool", "Prompt", "NoArguments", "PromptMessage", "TextContent"}
+    assert contract <= set(http_mcp.types.__all__)
+
+
+def test_exceptions_exports_tool_error() -> None:
+    assert http_mcp.exceptions.__all__ == ["ToolError"]
+    assert issubclass(http_mcp.exceptions.ToolError, Exception)
+
+
+def test_server_module_exports_only_the_server() -> None:
+    assert http_mcp.server.__all__ == ["MCPServer"]
