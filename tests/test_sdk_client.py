@@ -19,7 +19,10 @@ from tests.conftest import LEGACY, MODERN
 pytestmark = pytest.mark.anyio
 
 KNOWN_ID = "3f2b8c1e-9a4d-4e5f-8b6a-1c2d3e4f5a6b"
-MODES = [pytest.param("auto", MODERN, id="2026-07-28"), pytest.param("legacy", LEGACY, id="2025-11-25")]
+MODES = [
+    pytest.param("auto", MODERN, id="2026-07-28"),
+    pytest.param("legacy", LEGACY, id="2025-11-25"),
+]
 
 
 @asynccontextmanager
