@@ -29,6 +29,7 @@ from http_mcp.jsonrpc import (
     error_bytes,
     parse,
 )
+from http_mcp.jsonrpc import Request as JSONRPCRequest
 
 logger = logging.getLogger("http_mcp")
 
@@ -50,6 +51,7 @@ _ROUTING_HEADERS: Final = (
     HEADER_NAME.encode(),
 )
 _DUPLICATE: Final = "\x00duplicate header"
+_DUPLICATE_TEXT: Final = "Header mismatch: a routing header appears more than once"
 _JSON_TYPES: Final = (b"application/json", b"application/*", b"*/*")
 
 
@@ -67,7 +69,8 @@ def status_of(reply: Reply) -> int:
 class HTTPApp:
     """ASGI app serving one MCP endpoint. Mount it as a `Route` endpoint."""
 
-    def __init__(self, handle: Handle, max_message_size: int) -> None:
+    def __init__(self, handle: Handle, max_message_size: int, server: object = None) -> None:
+        self.server = server
         self._handle = handle
         self._max_message_size = max_message_size
 
@@ -91,6 +94,10 @@ class HTTPApp:
             await _send(send, 400, exc.to_bytes())
             return
         headers = _routing_headers(scope)
+        if _DUPLICATE in headers.values():
+            request_id = message.id if isinstance(message, JSONRPCRequest) else None
+            await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
+            return
         context = RequestContext(
             request=Request(scope, receive),
             scopes=_scopes_of(scope),
@@ -140,12 +147,21 @@ def _error(text: str) -> bytes:
 
 def _admits_json(accept: bytes) -> bool:
     for item in accept.split(b","):
-        media, _, params = item.partition(b";")
-        if media.strip().lower() in _JSON_TYPES and b"q=0" not in params.replace(b" ", b"").split(
-            b";"
-        ):
+        media, *params = item.split(b";")
+        if media.strip().lower() in _JSON_TYPES and _quality(params) > 0:
             return True
     return False
+
+
+def _quality(params: list[bytes]) -> float:
+    for param in params:
+        name, _, value = param.partition(b"=")
+        if name.strip().lower() == b"q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 1.0
+    return 1.0
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -71,7 +71,8 @@ Message = Request | Notification | Response
 def parse(body: bytes | str) -> Message:
     """Parse one JSON-RPC message; raise `JSONRPCError` for anything else."""
     try:
-        data = from_json(body, allow_inf_nan=False)
+        # A str is encoded first so that a lone surrogate is a parse error, not a TypeError.
+        data = from_json(body.encode() if isinstance(body, str) else body, allow_inf_nan=False)
     except ValueError:
         raise JSONRPCError(PARSE_ERROR, "Parse error: the body is not valid JSON") from None
     return parse_object(data)
@@ -88,11 +89,11 @@ def parse_object(data: Any) -> Message:
         raise JSONRPCError(
             INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"', request_id=request_id
         )
+    method = data.get("method")
+    if method is None and _is_response(data, request_id):
+        return Response(id=request_id)
     if "id" in data and request_id is None:
         raise JSONRPCError(INVALID_REQUEST, 'Invalid request: "id" must be a string or an integer')
-    method = data.get("method")
-    if method is None and ("result" in data or "error" in data) and "id" in data:
-        return Response(id=request_id)
     if not isinstance(method, str):
         raise JSONRPCError(
             INVALID_REQUEST, 'Invalid request: "method" must be a string', request_id=request_id
@@ -105,6 +106,13 @@ def parse_object(data: Any) -> Message:
     if request_id is None:
         return Notification(method=method, params=params)
     return Request(id=request_id, method=method, params=params)
+
+
+def _is_response(data: dict[str, Any], request_id: RequestId | None) -> bool:
+    if "result" in data:
+        return request_id is not None
+    # An error response says `"id": null` when it could not read the request's id.
+    return "error" in data and "id" in data and (request_id is not None or data["id"] is None)
 
 
 def _is_valid_id(value: Any) -> bool:

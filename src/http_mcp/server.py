@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+import functools
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, BinaryIO, Final
+
+import anyio
 
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import Catalog, Dispatcher
 from http_mcp._http import HTTPApp
 from http_mcp._prompts import RegisteredPrompt
+from http_mcp._stdio import StdioSession, protocol_stdout
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import Message
 
@@ -82,7 +87,8 @@ class MCPServer:
                 list_ttl_ms=list_ttl_ms,
             )
         )
-        self._app = HTTPApp(self.handle, max_message_size)
+        self._max_message_size = max_message_size
+        self._app = HTTPApp(self.handle, max_message_size, server=self)
 
     @property
     def app(self) -> HTTPApp:
@@ -93,6 +99,44 @@ class MCPServer:
         FastAPI.
         """
         return self._app
+
+    async def serve_stdio(
+        self,
+        *,
+        scopes: Iterable[str] = (),
+        state: Mapping[str, Any] | None = None,
+        stdin: BinaryIO | None = None,
+        stdout: BinaryIO | None = None,
+    ) -> None:
+        """Serve newline-delimited JSON-RPC on stdin and stdout until stdin ends.
+
+        Args:
+            scopes: The caller's scopes. Under STDIO whoever starts the process decides them;
+                with none, scoped tools and prompts stay hidden.
+            state: What tools read with `Arguments.get_state_key`, as an application's
+                lifespan would provide it over HTTP.
+            stdin: Where requests come from; default the process's stdin.
+            stdout: Where responses go; default the process's stdout, which is then reserved
+                for protocol frames (anything else written to it goes to stderr).
+        """
+        session = StdioSession(
+            handle=self.handle,
+            scopes=frozenset(scopes),
+            state=dict(state or {}),
+            max_message_size=self._max_message_size,
+        )
+        source = stdin if stdin is not None else sys.stdin.buffer
+        if stdout is not None:
+            await session.serve(source, stdout)
+            return
+        with protocol_stdout() as frames:
+            await session.serve(source, frames)
+
+    def run_stdio(
+        self, *, scopes: Iterable[str] = (), state: Mapping[str, Any] | None = None
+    ) -> None:
+        """Blocking form of `serve_stdio` on the process's stdin and stdout."""
+        anyio.run(functools.partial(self.serve_stdio, scopes=scopes, state=state))
 
     async def handle(self, message: Message, context: RequestContext) -> Reply | None:
         """Answer one parsed message; `None` when there is nothing to send back."""

@@ -1,0 +1,5 @@
+import sys
+
+from http_mcp._cli import main
+
+sys.exit(main())
