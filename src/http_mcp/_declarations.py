@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,7 @@ class Tool:
         if self.annotations is not None and not isinstance(self.annotations, ToolAnnotations):
             raise TypeError("Tool annotations must be a ToolAnnotations instance")
         _check_texts("Tool", self.name, self.title, self.description)
+        _check_named("Tool", self.func, self.name)
         object.__setattr__(self, "scopes", _check_scopes("Tool", self.scopes))
         _check_arity("Tool", self.func, self.inputs)
 
@@ -87,6 +89,7 @@ class Prompt:
         _check_callable("Prompt", self.func)
         _check_model("Prompt", "arguments_type", self.arguments_type)
         _check_texts("Prompt", self.name, self.title, self.description)
+        _check_named("Prompt", self.func, self.name)
         object.__setattr__(self, "scopes", _check_scopes("Prompt", self.scopes))
         _check_arity("Prompt", self.func, self.arguments_type)
 
@@ -110,10 +113,19 @@ def _check_texts(kind: str, *values: str | None) -> None:
         raise ValueError(f"{kind} name must not be empty")
 
 
+def _check_named(kind: str, func: Callable[..., Any], name: str | None) -> None:
+    if name is None and not default_name(func):
+        raise TypeError(f"{kind} func {func!r} has no __name__; give the {kind} a name=")
+
+
 def _check_scopes(kind: str, scopes: Any) -> tuple[str, ...]:
-    if isinstance(scopes, str) or not all(isinstance(s, str) for s in scopes):
-        raise TypeError(f"{kind} scopes must be a tuple of strings, e.g. scopes=('mcp:read',)")
-    return tuple(scopes)
+    message = f"{kind} scopes must be a tuple of strings, e.g. scopes=('mcp:read',)"
+    if isinstance(scopes, str) or not isinstance(scopes, Iterable):
+        raise TypeError(message)
+    checked = tuple(scopes)
+    if not all(isinstance(s, str) for s in checked):
+        raise TypeError(message)
+    return checked
 
 
 def _check_arity(kind: str, func: Callable[..., Any], model: type[BaseModel]) -> None:
@@ -145,6 +157,22 @@ def takes_arguments(func: Callable[..., Any]) -> bool:
         )
         for p in inspect.signature(func).parameters.values()
     )
+
+
+def default_name(func: Callable[..., Any]) -> str:
+    """The function's name; a `functools.partial` is named after the function it wraps."""
+    return str(getattr(_unwrap(func), "__name__", ""))
+
+
+def default_description(func: Callable[..., Any]) -> str:
+    """The function's docstring (not `functools.partial`'s own), or an empty string."""
+    return inspect.getdoc(_unwrap(func)) or ""
+
+
+def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return func
 
 
 def _name(func: Callable[..., Any]) -> str:

@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 from pydantic_core import to_json
 
 from http_mcp._context import Reply, RequestContext
-from http_mcp._pagination import page
+from http_mcp._pagination import decode_cursor, page
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._protocol import (
     LATEST_LEGACY_VERSION,
@@ -136,14 +136,14 @@ class Dispatcher:
         context: RequestContext,
         negotiated: Negotiated,
     ) -> bytes:
+        visible = self._visible_items(kind, context.scopes)
         cursor = message.params.get("cursor")
-        key = (kind, negotiated.modern, context.scopes, cursor)
+        start = 0 if cursor is None else decode_cursor(cursor, len(visible))
+        key = (kind, negotiated.modern, context.scopes, start)
         cached = self._lists.get(key)
         if cached is not None:
             return cached
-        items, next_cursor = page(
-            self._visible_items(kind, context.scopes), cursor, self.catalog.page_size
-        )
+        items, next_cursor = page(visible, start, self.catalog.page_size)
         result: dict[str, Any] = {kind: [item.definition for item in items]}
         if next_cursor is not None:
             result["nextCursor"] = next_cursor

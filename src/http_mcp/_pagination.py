@@ -35,9 +35,8 @@ def decode_cursor(cursor: Any, length: int) -> int:
     return int(digits)
 
 
-def page(items: Sequence[T], cursor: Any, size: int | None) -> tuple[Sequence[T], str | None]:
-    """The page of `items` that starts at `cursor`, and the cursor of the next one."""
-    start = 0 if cursor is None else decode_cursor(cursor, len(items))
+def page(items: Sequence[T], start: int, size: int | None) -> tuple[Sequence[T], str | None]:
+    """The page of `items` that starts at offset `start`, and the cursor of the next one."""
     if size is None:
         return items[start:], None
     end = start + size

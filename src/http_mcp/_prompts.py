@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from http_mcp._arguments import Arguments
-from http_mcp._declarations import Prompt, takes_arguments
+from http_mcp._declarations import Prompt, default_description, default_name, takes_arguments
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
 from http_mcp._wire import PromptMessage, TextContent
@@ -35,8 +34,8 @@ class RegisteredPrompt:
 
     @classmethod
     def build(cls, prompt: Prompt) -> RegisteredPrompt:
-        name = prompt.name or prompt.func.__name__
-        description = prompt.description or inspect.getdoc(prompt.func) or ""
+        name = prompt.name or default_name(prompt.func)
+        description = prompt.description or default_description(prompt.func)
         schema = prompt.arguments_type.model_json_schema(by_alias=True)
         required = set(schema.get("required", ()))
         arguments = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,10 +12,10 @@ from pydantic_core import to_json
 from starlette.requests import Request
 
 from http_mcp._arguments import Arguments
-from http_mcp._declarations import Tool, takes_arguments
+from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
-from http_mcp._wire import WireModel
+from http_mcp._wire import ContentBlock
 from http_mcp.exceptions import ToolError
 
 logger = logging.getLogger("http_mcp")
@@ -47,12 +46,12 @@ class RegisteredTool:
 
     @classmethod
     def build(cls, tool: Tool) -> RegisteredTool:
-        name = tool.name or tool.func.__name__
+        name = tool.name or default_name(tool.func)
         input_schema = _object_schema(tool.inputs.model_json_schema(by_alias=True))
         definition: dict[str, Any] = {"name": name}
         if tool.title is not None:
             definition["title"] = tool.title
-        definition["description"] = tool.description or inspect.getdoc(tool.func) or ""
+        definition["description"] = tool.description or default_description(tool.func)
         definition["inputSchema"] = input_schema
         if tool.output is not None:
             definition["outputSchema"] = _output_schema(tool.output, tool.return_error_message)
@@ -122,9 +121,9 @@ def _content_blocks(value: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(value, str):
         return [{"type": "text", "text": value}]
-    if isinstance(value, WireModel):
+    if isinstance(value, ContentBlock):
         return [value.to_wire()]
-    if isinstance(value, Sequence) and all(isinstance(v, WireModel) for v in value):
+    if isinstance(value, Sequence) and all(isinstance(v, ContentBlock) for v in value):
         return [v.to_wire() for v in value]
     raise OutputTypeError(
         f"a tool without `output` returns str, content blocks or None, got {type(value).__name__}"

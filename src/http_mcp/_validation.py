@@ -15,6 +15,14 @@ from pydantic_core import ErrorDetails, to_json
 _MAX_SHOWN = 40
 _MAX_LINES = 20
 _SHOULD = re.compile(r"^(Input|Value|String|List|Dictionary|Tuple|Set|Object|Data) should ")
+# What the client sent must not break the message into lines it did not come with.
+_ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, 0x85)},
+    **{code: f"\\u{code:04x}" for code in (0x2028, 0x2029)},
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
 
 JSONSchema = dict[str, Any]
 
@@ -76,8 +84,7 @@ def _uuid_name(error: ErrorDetails, leaf: JSONSchema) -> str:
 
 def _shown(value: Any) -> str:
     if isinstance(value, str):
-        text = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "..."
-        return "'" + text.replace("'", "\\'") + "'"
+        return "'" + _clip(value).replace("'", "\\'") + "'"
     try:
         text = to_json(value, fallback=lambda _: "?").decode()
     except ValueError:  # pragma: no cover - to_json with a fallback only fails on cycles
@@ -94,6 +101,12 @@ def _shown(value: Any) -> str:
     return text
 
 
+def _clip(text: str) -> str:
+    """Client text, shortened and with its line breaks and control characters escaped."""
+    text = text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
+    return text.translate(_ESCAPES)
+
+
 def _locate(loc: tuple[int | str, ...], schema: JSONSchema) -> tuple[str, JSONSchema]:
     """Follow `loc` through the schema; skip the union-member tags pydantic adds."""
     node = _resolve(schema, schema)
@@ -102,7 +115,10 @@ def _locate(loc: tuple[int | str, ...], schema: JSONSchema) -> tuple[str, JSONSc
         child = _child(node, part, schema)
         if child is None and isinstance(part, str) and _is_union(node):
             continue
-        path = f"{path}[{part}]" if isinstance(part, int) else (f"{path}.{part}" if path else part)
+        if isinstance(part, int):
+            path = f"{path}[{part}]"
+        else:
+            path = f"{path}.{_clip(part)}" if path else _clip(part)
         node = child if child is not None else {}
     return path, node
 

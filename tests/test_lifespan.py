@@ -1,0 +1,147 @@
+"""Tools reach what the application's lifespan set up, typed, through their `Arguments`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from pydantic import BaseModel
+from starlette.applications import Starlette
+
+from http_mcp import MCPServer
+from http_mcp.types import Arguments, NoArguments, Tool
+from tests.conftest import LEGACY, Wire, legacy_request, modern_request, starlette_app
+
+pytestmark = pytest.mark.anyio
+
+ERAS = pytest.mark.parametrize("era", ["modern", "legacy"])
+
+
+class Database:
+    def __init__(self) -> None:
+        self.rows = {"CVE-1": "fixed in 2.0"}
+
+    def find(self, key: str) -> str:
+        return self.rows.get(key, "unknown")
+
+
+class LookupInput(BaseModel):
+    key: str
+
+
+def lookup(arguments: Arguments[LookupInput]) -> str:
+    return arguments.get_state_key("db", Database).find(arguments.inputs.key)
+
+
+async def async_lookup(arguments: Arguments[LookupInput]) -> str:
+    return arguments.get_state_key("db", Database).find(arguments.inputs.key)
+
+
+def missing_key(arguments: Arguments[NoArguments]) -> str:
+    return arguments.get_state_key("cache", Database).find("CVE-1")
+
+
+def wrong_type(arguments: Arguments[NoArguments]) -> str:
+    return arguments.get_state_key("settings", Database).find("CVE-1")
+
+
+SERVER = MCPServer(
+    name="s",
+    version="1",
+    tools=(
+        Tool(func=lookup, inputs=LookupInput),
+        Tool(func=async_lookup, inputs=LookupInput),
+        Tool(func=missing_key),
+        Tool(func=wrong_type),
+    ),
+)
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    yield {"db": Database(), "settings": {"debug": False}}
+
+
+async def call_live(url: str, era: str, params: dict[str, Any]) -> dict[str, Any]:
+    if era == "modern":
+        body, headers = modern_request("tools/call", params)
+    else:
+        body, headers = legacy_request("tools/call", params), {"mcp-protocol-version": LEGACY}
+    with anyio.fail_after(10):
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.post(
+                url, json=body, headers={"accept": "application/json", **headers}
+            )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
+
+
+def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "http_mcp" and r.levelno >= logging.ERROR]
+
+
+@pytest.fixture
+def url(live: Callable[..., Any]) -> str:
+    return str(live(starlette_app(SERVER, lifespan=lifespan)).url)
+
+
+@ERAS
+@pytest.mark.parametrize("tool", ["lookup", "async_lookup"])
+async def test_a_tool_reads_lifespan_state_by_key_and_type(url: str, era: str, tool: str) -> None:
+    result = await call_live(url, era, {"name": tool, "arguments": {"key": "CVE-1"}})
+    assert result.get("isError", False) is False
+    assert result["content"] == [{"type": "text", "text": "fixed in 2.0"}]
+
+
+@ERAS
+@pytest.mark.parametrize(
+    ("tool", "key", "problem"),
+    [
+        pytest.param("missing_key", "cache", KeyError, id="missing-key"),
+        pytest.param("wrong_type", "settings", TypeError, id="wrong-type"),
+    ],
+)
+async def test_a_missing_or_mistyped_state_key_is_a_generic_error_logged_with_the_key(
+    url: str,
+    era: str,
+    tool: str,
+    key: str,
+    problem: type[Exception],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="http_mcp"):
+        result = await call_live(url, era, {"name": tool})
+    assert result["isError"] is True
+    [block] = result["content"]
+    assert key not in block["text"]
+    assert "lifespan" not in block["text"]
+    [record] = error_records(caplog)
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], problem)
+    assert repr(key) in str(record.exc_info[1])
+
+
+@ERAS
+async def test_without_a_lifespan_a_state_key_is_missing_and_logged(
+    wire_of: Callable[..., Wire], era: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    wire = wire_of(SERVER)
+    params = {"name": "lookup", "arguments": {"key": "CVE-1"}}
+    with caplog.at_level(logging.ERROR, logger="http_mcp"):
+        if era == "modern":
+            response = await wire.modern("tools/call", params)
+        else:
+            response = await wire.legacy("tools/call", params)
+    result = response.json()["result"]
+    assert result["isError"] is True
+    assert "'db'" not in result["content"][0]["text"]
+    [record] = error_records(caplog)
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], KeyError)
+    assert "'db'" in str(record.exc_info[1])
