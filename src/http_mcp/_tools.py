@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
 from starlette.requests import Request
 
-from http_mcp._arguments import Arguments
+from http_mcp._arguments import Arguments, NoArguments
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
@@ -47,7 +47,11 @@ class RegisteredTool:
     @classmethod
     def build(cls, tool: Tool) -> RegisteredTool:
         name = tool.name or default_name(tool.func)
-        input_schema = _object_schema(tool.inputs.model_json_schema(by_alias=True))
+        input_schema = (
+            {"type": "object", "properties": {}}
+            if tool.inputs is NoArguments
+            else _object_schema(tool.inputs.model_json_schema(by_alias=True))
+        )
         definition: dict[str, Any] = {"name": name}
         if tool.title is not None:
             definition["title"] = tool.title
