@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+import anyio.from_thread
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
+
+from http_mcp._channel import Channel, LogLevel
 
 TInputs = TypeVar("TInputs", bound=BaseModel)
 TValue = TypeVar("TValue")
@@ -24,7 +28,11 @@ class Arguments(Generic[TInputs]):
 
     Attributes:
         inputs: The validated input model.
-        request: The Starlette request being answered.
+        request: The Starlette request being answered (a stand-in under STDIO).
+
+    Progress and log messages reach the client before the result, on the same response.
+    Async functions `await` `report_progress` and `log`; sync functions (run in a worker
+    thread) call `report_progress_sync` and `log_sync`.
 
     Example:
         ```python
@@ -36,6 +44,44 @@ class Arguments(Generic[TInputs]):
 
     inputs: TInputs
     request: Request
+    channel: Channel = field(default_factory=Channel, repr=False)
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the client has gone away or cancelled the request.
+
+        Async functions are cancelled outright; a sync function cannot be interrupted, so a
+        long one should check this flag and return early.
+        """
+        return self.channel.cancelled.is_set()
+
+    async def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Tell the client how far the work has come.
+
+        Sent only when the client asked for progress (a `progressToken` in the request's
+        `_meta`). Each value must be larger than the last; one that is not is dropped.
+        """
+        await self.channel.progress(progress, total, message)
+
+    async def log(self, level: LogLevel, data: Any, *, logger: str | None = None) -> None:
+        """Send a log message (`notifications/message`) to the client.
+
+        Sent only at or above the level the request asked for; at 2026-07-28 a request that
+        names no level (`io.modelcontextprotocol/logLevel` in `_meta`) gets none.
+        """
+        await self.channel.log(level, data, logger)
+
+    def report_progress_sync(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """`report_progress` for sync functions, which run in a worker thread."""
+        anyio.from_thread.run(functools.partial(self.report_progress, progress, total, message))
+
+    def log_sync(self, level: LogLevel, data: Any, *, logger: str | None = None) -> None:
+        """`log` for sync functions, which run in a worker thread."""
+        anyio.from_thread.run(functools.partial(self.log, level, data, logger=logger))
 
     def get_state_key(self, key: str, value_type: type[TValue]) -> TValue:
         """Return the lifespan state value `key`, checked to be a `value_type`.

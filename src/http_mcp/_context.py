@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
+
+from http_mcp._channel import Notify
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +21,17 @@ class RequestContext:
         header_version: The `MCP-Protocol-Version` header, when the transport has headers.
         routing_headers: Lowercase HTTP headers to check against the body at 2026-07-28, or
             `None` on a transport without headers.
+        notify: Sends a notification on this request's response, or `None` where the
+            response cannot carry any.
+        cancelled: Set by the transport when the client goes away or cancels.
     """
 
     request: Request
     scopes: frozenset[str]
     header_version: str | None = None
     routing_headers: Mapping[str, str] | None = None
+    notify: Notify | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic_core import to_json
 
+from http_mcp._channel import LOG_LEVELS, Channel, LogLevel
 from http_mcp._context import Reply, RequestContext
 from http_mcp._pagination import decode_cursor, page
 from http_mcp._prompts import RegisteredPrompt
@@ -38,6 +39,9 @@ logger = logging.getLogger("http_mcp")
 Item = TypeVar("Item", RegisteredTool, RegisteredPrompt)
 Handler = Callable[[Request, RequestContext, Negotiated], Awaitable[Any]]
 _CACHE_LIMIT = 1024
+# No session keeps a level set by logging/setLevel, so at the handshake wire a request gets the
+# level its own _meta names, or this one.
+LEGACY_LOG_LEVEL: LogLevel = "info"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class Dispatcher:
         self._capabilities: dict[str, Any] = {
             "tools": {"listChanged": False},
             "prompts": {"listChanged": False},
+            "logging": {},
         }
         self._private = any(t.scopes for t in catalog.tools) or any(
             p.scopes for p in catalog.prompts
@@ -75,6 +80,7 @@ class Dispatcher:
             **common,
             "initialize": self._initialize,
             "ping": self._ping,
+            "logging/setLevel": self._set_level,
         }
         self._modern: dict[str, Handler] = {**common, "server/discover": self._discover}
 
@@ -197,6 +203,15 @@ class Dispatcher:
     ) -> dict[str, Any]:
         return {}
 
+    async def _set_level(
+        self, message: Request, context: RequestContext, negotiated: Negotiated
+    ) -> dict[str, Any]:
+        if message.params.get("level") not in LOG_LEVELS:
+            raise JSONRPCError(
+                INVALID_PARAMS, f"Invalid params: level must be one of {', '.join(LOG_LEVELS)}"
+            )
+        return {}
+
     async def _discover(
         self, message: Request, context: RequestContext, negotiated: Negotiated
     ) -> dict[str, Any]:
@@ -215,7 +230,7 @@ class Dispatcher:
         tool = self._tools.get(name)
         if tool is None or not tool.scopes <= context.scopes:
             raise JSONRPCError(INVALID_PARAMS, f"Unknown tool: {_short(name)}")
-        return await tool.call(arguments, context.request)
+        return await tool.call(arguments, context.request, _channel(message, context, negotiated))
 
     async def _get_prompt(
         self, message: Request, context: RequestContext, negotiated: Negotiated
@@ -224,7 +239,14 @@ class Dispatcher:
         prompt = self._prompts.get(name)
         if prompt is None or not prompt.scopes <= context.scopes:
             raise JSONRPCError(INVALID_PARAMS, f"Unknown prompt: {_short(name)}")
-        return await prompt.get(arguments, context.request)
+        return await prompt.get(arguments, context.request, _channel(message, context, negotiated))
+
+
+def _channel(message: Request, context: RequestContext, negotiated: Negotiated) -> Channel:
+    default_level = None if negotiated.modern else LEGACY_LOG_LEVEL
+    channel = Channel.for_request(message.params, context.notify, default_level)
+    channel.cancelled = context.cancelled
+    return channel
 
 
 def _name_and_arguments(params: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:

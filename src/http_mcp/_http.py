@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from http_mcp._context import Reply, RequestContext
 from http_mcp._protocol import HEADER_METHOD, HEADER_NAME, HEADER_PROTOCOL_VERSION
+from http_mcp._sse import ResponseStream, until_disconnect
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -53,6 +54,8 @@ _ROUTING_HEADERS: Final = (
 _DUPLICATE: Final = "\x00duplicate header"
 _DUPLICATE_TEXT: Final = "Header mismatch: a routing header appears more than once"
 _JSON_TYPES: Final = (b"application/json", b"application/*", b"*/*")
+_SSE_TYPES: Final = (b"text/event-stream", b"text/*", b"*/*")
+_USER_CODE: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
 
 
 def status_of(reply: Reply) -> int:
@@ -98,17 +101,29 @@ class HTTPApp:
             request_id = message.id if isinstance(message, JSONRPCRequest) else None
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
+        runs_user_code = isinstance(message, JSONRPCRequest) and message.method in _USER_CODE
+        stream = ResponseStream(send) if runs_user_code and _accepts_sse(scope) else None
         context = RequestContext(
             request=Request(scope, receive),
             scopes=_scopes_of(scope),
             header_version=headers.get(HEADER_PROTOCOL_VERSION),
             routing_headers=headers,
+            notify=stream.notify if stream is not None else None,
         )
-        reply = await self._handle(message, context)
+        if not runs_user_code:
+            reply = await self._handle(message, context)
+        else:
+            reply, connected = await until_disconnect(
+                self._handle(message, context), receive, context.cancelled
+            )
+            if not connected:
+                return
         if reply is None:
             await _send(send, 202, b"")
-            return
-        await _send(send, status_of(reply), reply.body)
+        elif stream is not None and stream.started:
+            await stream.finish(reply.body)
+        else:
+            await _send(send, status_of(reply), reply.body)
 
 
 def _refusal(scope: Scope, limit: int) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
@@ -146,11 +161,20 @@ def _error(text: str) -> bytes:
 
 
 def _admits_json(accept: bytes) -> bool:
+    return _admits(accept, _JSON_TYPES)
+
+
+def _admits(accept: bytes, types: tuple[bytes, ...]) -> bool:
     for item in accept.split(b","):
         media, *params = item.split(b";")
-        if media.strip().lower() in _JSON_TYPES and _quality(params) > 0:
+        if media.strip().lower() in types and _quality(params) > 0:
             return True
     return False
+
+
+def _accepts_sse(scope: Scope) -> bool:
+    values = [value for name, value in scope["headers"] if name == b"accept"]
+    return not values or _admits(b",".join(values), _SSE_TYPES)
 
 
 def _quality(params: list[bytes]) -> float:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from http_mcp._arguments import Arguments
+from http_mcp._channel import Channel
 from http_mcp._declarations import Prompt, default_description, default_name, takes_arguments
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
@@ -61,7 +62,9 @@ class RegisteredPrompt:
             is_coroutine=is_async(prompt.func),
         )
 
-    async def get(self, arguments: dict[str, Any], request: Request) -> dict[str, Any]:
+    async def get(
+        self, arguments: dict[str, Any], request: Request, channel: Channel | None = None
+    ) -> dict[str, Any]:
         try:
             inputs = self.prompt.arguments_type.model_validate(arguments)
         except ValidationError as exc:
@@ -69,7 +72,11 @@ class RegisteredPrompt:
             raise JSONRPCError(
                 INVALID_PARAMS, f"Invalid arguments for prompt {self.name!r}: {problems}"
             ) from None
-        args = (Arguments(inputs=inputs, request=request),) if self.wants_arguments else ()
+        args = (
+            (Arguments(inputs=inputs, request=request, channel=channel or Channel()),)
+            if self.wants_arguments
+            else ()
+        )
         try:
             value = await invoke(self.prompt.func, self.is_coroutine, *args)
             messages = _messages(value)

@@ -12,6 +12,7 @@ from pydantic_core import to_json
 from starlette.requests import Request
 
 from http_mcp._arguments import Arguments, NoArguments
+from http_mcp._channel import Channel
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
@@ -71,14 +72,20 @@ class RegisteredTool:
             is_coroutine=is_async(tool.func),
         )
 
-    async def call(self, arguments: dict[str, Any], request: Request) -> dict[str, Any]:
+    async def call(
+        self, arguments: dict[str, Any], request: Request, channel: Channel | None = None
+    ) -> dict[str, Any]:
         """Run the tool; every outcome, failures included, is a `CallToolResult`."""
         try:
             inputs = self.tool.inputs.model_validate(arguments)
         except ValidationError as exc:
             return self._failure("\n".join(describe(exc, self.input_schema)))
         try:
-            args = (Arguments(inputs=inputs, request=request),) if self.wants_arguments else ()
+            args = (
+                (Arguments(inputs=inputs, request=request, channel=channel or Channel()),)
+                if self.wants_arguments
+                else ()
+            )
             value = await invoke(self.tool.func, self.is_coroutine, *args)
             return self._success(value)
         except ToolError as exc:
