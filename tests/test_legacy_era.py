@@ -224,7 +224,7 @@ async def test_unsupported_version_header_is_400_naming_the_supported_versions(
 
 @pytest.mark.parametrize(
     "method",
-    ["unknown/method", "server/discover", "resources/list", "Ping", ""],
+    ["unknown/method", "server/discover", "resources/watch", "Ping", ""],
 )
 async def test_unknown_method_is_method_not_found_at_200(wire_of: WireOf, method: str) -> None:
     wire = wire_of(make_server())

@@ -215,6 +215,8 @@ async def test_lists_carry_ttl_and_public_scope_when_nothing_is_scoped(
 SCOPED_SERVERS = [
     pytest.param(
         lambda: MCPServer(name="s", version="1", tools=(Tool(func=hello, scopes=("admin",)),)),
+        "tools/list",
+        "prompts/list",
         id="scoped-tool",
     ),
     pytest.param(
@@ -223,20 +225,23 @@ SCOPED_SERVERS = [
             version="1",
             prompts=(Prompt(func=greet, arguments_type=GreetArguments, scopes=("admin",)),),
         ),
+        "prompts/list",
+        "tools/list",
         id="scoped-prompt",
     ),
 ]
 
 
-@pytest.mark.parametrize("method", ["tools/list", "prompts/list", "server/discover"])
-@pytest.mark.parametrize("build", SCOPED_SERVERS)
-async def test_cache_scope_is_private_when_something_is_scoped(
-    wire_of: WireOf, method: str, build: Callable[[], MCPServer]
+@pytest.mark.parametrize(("build", "depends", "same_for_all"), SCOPED_SERVERS)
+async def test_cache_scope_is_private_exactly_where_the_answer_depends_on_the_caller(
+    wire_of: WireOf, build: Callable[[], MCPServer], depends: str, same_for_all: str
 ) -> None:
     wire = wire_of(build())
-    result = result_of(await wire.modern(method))
-    assert result["cacheScope"] == "private"
-    assert result["ttlMs"] == 60_000
+    for method, scope in ((depends, "private"), ("server/discover", "private")):
+        result = result_of(await wire.modern(method))
+        assert result["cacheScope"] == scope, method
+        assert result["ttlMs"] == 60_000
+    assert result_of(await wire.modern(same_for_all))["cacheScope"] == "public"
 
 
 async def test_tools_list_names_every_tool_in_declaration_order(wire_of: WireOf) -> None:

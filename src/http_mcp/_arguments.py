@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -11,6 +12,13 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 
 from http_mcp._channel import Channel, LogLevel
+from http_mcp._input import (
+    ElicitationResponse,
+    InputRound,
+    RootsResponse,
+    SamplingResponse,
+    parse_response,
+)
 
 TInputs = TypeVar("TInputs", bound=BaseModel)
 TValue = TypeVar("TValue")
@@ -45,6 +53,42 @@ class Arguments(Generic[TInputs]):
     inputs: TInputs
     request: Request
     channel: Channel = field(default_factory=Channel, repr=False)
+    input_round: InputRound = field(default_factory=InputRound, repr=False)
+
+    @property
+    def client_capabilities(self) -> Mapping[str, Any]:
+        """What the client declared it can do (2026-07-28; empty at the handshake wire)."""
+        return self.input_round.client_capabilities
+
+    @property
+    def request_state(self) -> Any:
+        """The `state` of the `InputRequired` this request is a retry of, verified; or `None`."""
+        return self.input_round.state
+
+    @property
+    def input_responses(self) -> Mapping[str, Any]:
+        """The client's raw answers to an earlier `InputRequired`, by key."""
+        return self.input_round.responses
+
+    def elicitation(self, key: str) -> ElicitationResponse | None:
+        """The user's answer to the `Elicitation` asked under `key`, or `None` if not given.
+
+        An answer of the wrong shape is refused as invalid params (-32602).
+        """
+        result: ElicitationResponse | None = parse_response(
+            self.input_round, key, ElicitationResponse
+        )
+        return result
+
+    def sampling(self, key: str) -> SamplingResponse | None:
+        """The client model's answer to the `Sampling` asked under `key`, or `None`."""
+        result: SamplingResponse | None = parse_response(self.input_round, key, SamplingResponse)
+        return result
+
+    def roots(self, key: str) -> RootsResponse | None:
+        """The client's roots, asked for under `key` with `ListRoots`, or `None`."""
+        result: RootsResponse | None = parse_response(self.input_round, key, RootsResponse)
+        return result
 
     @property
     def cancelled(self) -> bool:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from http_mcp._arguments import NoArguments
 from http_mcp._wire import ToolAnnotations
+
+Completer = Callable[[str, Mapping[str, str]], Sequence[str] | Awaitable[Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,9 @@ class Prompt:
         title: A display name for people.
         description: Defaults to the function's docstring.
         scopes: Scopes the caller needs (all of them) to see and get the prompt.
+        completions: Suggestions for argument values, by argument name: a sync or async
+            function `(value, arguments) -> list[str]` given what the user typed so far and
+            the arguments already chosen (`completion/complete`).
     """
 
     func: Callable[..., Any]
@@ -84,6 +89,7 @@ class Prompt:
     title: str | None = None
     description: str | None = None
     scopes: tuple[str, ...] = ()
+    completions: Mapping[str, Completer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_callable("Prompt", self.func)
@@ -92,6 +98,19 @@ class Prompt:
         _check_named("Prompt", self.func, self.name)
         object.__setattr__(self, "scopes", _check_scopes("Prompt", self.scopes))
         _check_arity("Prompt", self.func, self.arguments_type)
+        names = set(self.arguments_type.model_json_schema(by_alias=True).get("properties", {}))
+        check_completions("Prompt", self.completions, names)
+
+
+def check_completions(kind: str, completions: Any, names: set[str]) -> None:
+    if not isinstance(completions, Mapping):
+        raise TypeError(f"{kind} completions must be a dict of argument name to function")
+    for name, func in completions.items():
+        if name not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise ValueError(f"{kind} completions name {name!r}, not an argument ({known})")
+        if not callable(func):
+            raise TypeError(f"{kind} completion for {name!r} must be a function")
 
 
 def _check_callable(kind: str, func: Any) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Final
 
 from pydantic_core import to_json
 
-from http_mcp._channel import LOG_LEVELS, Channel, LogLevel
+from http_mcp._calls import Calls, short
+from http_mcp._channel import LOG_LEVELS
 from http_mcp._context import Reply, RequestContext
 from http_mcp._pagination import decode_cursor, page
 from http_mcp._prompts import RegisteredPrompt
@@ -21,6 +22,8 @@ from http_mcp._protocol import (
     Negotiated,
     negotiate,
 )
+from http_mcp._request_state import RequestStateCodec
+from http_mcp._resources import RegisteredResource
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import (
     INTERNAL_ERROR,
@@ -36,12 +39,16 @@ from http_mcp.jsonrpc import (
 
 logger = logging.getLogger("http_mcp")
 
-Item = TypeVar("Item", RegisteredTool, RegisteredPrompt)
-Handler = Callable[[Request, RequestContext, Negotiated], Awaitable[Any]]
-_CACHE_LIMIT = 1024
-# No session keeps a level set by logging/setLevel, so at the handshake wire a request gets the
-# level its own _meta names, or this one.
-LEGACY_LOG_LEVEL: LogLevel = "info"
+Handler = Callable[[Request, RequestContext, Negotiated], Awaitable[dict[str, Any]]]
+Listed = RegisteredTool | RegisteredPrompt | RegisteredResource
+_CACHE_LIMIT: Final = 1024
+# list method -> the key its items travel under
+_LISTS: Final = {
+    "tools/list": "tools",
+    "prompts/list": "prompts",
+    "resources/list": "resources",
+    "resources/templates/list": "resourceTemplates",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,35 +59,45 @@ class Catalog:
     instructions: str | None
     tools: Sequence[RegisteredTool]
     prompts: Sequence[RegisteredPrompt]
+    resources: Sequence[RegisteredResource]
     page_size: int | None
     list_ttl_ms: int
+    codec: RequestStateCodec
 
 
 class Dispatcher:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._tools = {t.name: t for t in catalog.tools}
-        self._prompts = {p.name: p for p in catalog.prompts}
+        self._items: dict[str, Sequence[Listed]] = {
+            "tools": catalog.tools,
+            "prompts": catalog.prompts,
+            "resources": [r for r in catalog.resources if r.pattern is None],
+            "resourceTemplates": [r for r in catalog.resources if r.pattern is not None],
+        }
         self._capabilities: dict[str, Any] = {
             "tools": {"listChanged": False},
             "prompts": {"listChanged": False},
+            "resources": {"subscribe": False, "listChanged": False},
+            "completions": {},
             "logging": {},
         }
-        self._private = any(t.scopes for t in catalog.tools) or any(
-            p.scopes for p in catalog.prompts
-        )
         self._result_meta = {META_SERVER_INFO: catalog.server_info}
-        self._visible: dict[tuple[str, frozenset[str]], Sequence[Any]] = {}
-        self._lists: dict[tuple[str, bool, frozenset[str], Any], bytes] = {}
+        self._visible: dict[tuple[str, frozenset[str]], Sequence[Listed]] = {}
+        self._lists: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
+        calls = Calls(catalog.tools, catalog.prompts, catalog.resources, catalog.codec)
         common: dict[str, Handler] = {
-            "tools/call": self._call_tool,
-            "prompts/get": self._get_prompt,
+            "tools/call": calls.call_tool,
+            "prompts/get": calls.get_prompt,
+            "resources/read": calls.read_resource,
+            "completion/complete": calls.complete,
         }
         self._legacy: dict[str, Handler] = {
             **common,
             "initialize": self._initialize,
             "ping": self._ping,
             "logging/setLevel": self._set_level,
+            "resources/subscribe": calls.subscribe,
+            "resources/unsubscribe": calls.subscribe,
         }
         self._modern: dict[str, Handler] = {**common, "server/discover": self._discover}
 
@@ -119,28 +136,22 @@ class Dispatcher:
     async def _answer(
         self, message: Request, context: RequestContext, negotiated: Negotiated
     ) -> bytes:
-        if message.method in ("tools/list", "prompts/list"):
-            kind: Literal["tools", "prompts"] = (
-                "tools" if message.method == "tools/list" else "prompts"
-            )
+        kind = _LISTS.get(message.method)
+        if kind is not None:
             return raw_result_bytes(message.id, self._list(kind, message, context, negotiated))
         table = self._modern if negotiated.modern else self._legacy
         handler = table.get(message.method)
         if handler is None:
-            raise JSONRPCError(METHOD_NOT_FOUND, f"Method not found: {_short(message.method)}")
+            raise JSONRPCError(METHOD_NOT_FOUND, f"Method not found: {short(message.method)}")
         result = await handler(message, context, negotiated)
         if negotiated.modern:
-            result = {**result, "resultType": "complete", "_meta": self._result_meta}
+            result = {"resultType": "complete", **result, "_meta": self._result_meta}
         return raw_result_bytes(message.id, to_json(result))
 
     # -- lists ---------------------------------------------------------------------------
 
     def _list(
-        self,
-        kind: Literal["tools", "prompts"],
-        message: Request,
-        context: RequestContext,
-        negotiated: Negotiated,
+        self, kind: str, message: Request, context: RequestContext, negotiated: Negotiated
     ) -> bytes:
         visible = self._visible_items(kind, context.scopes)
         cursor = message.params.get("cursor")
@@ -154,25 +165,24 @@ class Dispatcher:
         if next_cursor is not None:
             result["nextCursor"] = next_cursor
         if negotiated.modern:
-            result.update(self._cache_hints())
+            result.update(self._cache_hints(self._items[kind]))
         encoded = to_json(result)
         _remember(self._lists, key, encoded)
         return encoded
 
-    def _visible_items(self, kind: str, scopes: frozenset[str]) -> Sequence[Any]:
+    def _visible_items(self, kind: str, scopes: frozenset[str]) -> Sequence[Listed]:
         key = (kind, scopes)
         visible = self._visible.get(key)
         if visible is None:
-            items = self.catalog.tools if kind == "tools" else self.catalog.prompts
-            visible = tuple(item for item in items if item.scopes <= scopes)
+            visible = tuple(item for item in self._items[kind] if item.scopes <= scopes)
             _remember(self._visible, key, visible)
         return visible
 
-    def _cache_hints(self) -> dict[str, Any]:
+    def _cache_hints(self, items: Sequence[Listed]) -> dict[str, Any]:
         return {
             "resultType": "complete",
             "ttlMs": self.catalog.list_ttl_ms,
-            "cacheScope": "private" if self._private else "public",
+            "cacheScope": "private" if any(item.scopes for item in items) else "public",
             "_meta": self._result_meta,
         }
 
@@ -221,48 +231,8 @@ class Dispatcher:
         }
         if self.catalog.instructions is not None:
             result["instructions"] = self.catalog.instructions
-        return {**result, **self._cache_hints()}
-
-    async def _call_tool(
-        self, message: Request, context: RequestContext, negotiated: Negotiated
-    ) -> dict[str, Any]:
-        name, arguments = _name_and_arguments(message.params, "tool")
-        tool = self._tools.get(name)
-        if tool is None or not tool.scopes <= context.scopes:
-            raise JSONRPCError(INVALID_PARAMS, f"Unknown tool: {_short(name)}")
-        return await tool.call(arguments, context.request, _channel(message, context, negotiated))
-
-    async def _get_prompt(
-        self, message: Request, context: RequestContext, negotiated: Negotiated
-    ) -> dict[str, Any]:
-        name, arguments = _name_and_arguments(message.params, "prompt")
-        prompt = self._prompts.get(name)
-        if prompt is None or not prompt.scopes <= context.scopes:
-            raise JSONRPCError(INVALID_PARAMS, f"Unknown prompt: {_short(name)}")
-        return await prompt.get(arguments, context.request, _channel(message, context, negotiated))
-
-
-def _channel(message: Request, context: RequestContext, negotiated: Negotiated) -> Channel:
-    default_level = None if negotiated.modern else LEGACY_LOG_LEVEL
-    channel = Channel.for_request(message.params, context.notify, default_level)
-    channel.cancelled = context.cancelled
-    return channel
-
-
-def _name_and_arguments(params: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
-    name = params.get("name")
-    if not isinstance(name, str):
-        raise JSONRPCError(INVALID_PARAMS, f"Invalid params: the {kind} name must be a string")
-    arguments = params.get("arguments")
-    if arguments is None:
-        return name, {}
-    if not isinstance(arguments, dict):
-        raise JSONRPCError(INVALID_PARAMS, "Invalid params: arguments must be an object")
-    return name, arguments
-
-
-def _short(text: str, limit: int = 100) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+        everything = [item for items in self._items.values() for item in items]
+        return {**result, **self._cache_hints(everything)}
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from http_mcp._arguments import Arguments
 from http_mcp._channel import Channel
 from http_mcp._declarations import Prompt, default_description, default_name, takes_arguments
+from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
 from http_mcp._wire import PromptMessage, TextContent
@@ -63,8 +64,12 @@ class RegisteredPrompt:
         )
 
     async def get(
-        self, arguments: dict[str, Any], request: Request, channel: Channel | None = None
-    ) -> dict[str, Any]:
+        self,
+        arguments: dict[str, Any],
+        request: Request,
+        channel: Channel | None = None,
+        input_round: InputRound | None = None,
+    ) -> dict[str, Any] | InputRequired:
         try:
             inputs = self.prompt.arguments_type.model_validate(arguments)
         except ValidationError as exc:
@@ -72,14 +77,23 @@ class RegisteredPrompt:
             raise JSONRPCError(
                 INVALID_PARAMS, f"Invalid arguments for prompt {self.name!r}: {problems}"
             ) from None
-        args = (
-            (Arguments(inputs=inputs, request=request, channel=channel or Channel()),)
-            if self.wants_arguments
-            else ()
-        )
+        args: tuple[Arguments[Any], ...] = ()
+        if self.wants_arguments:
+            args = (
+                Arguments(
+                    inputs=inputs,
+                    request=request,
+                    channel=channel or Channel(),
+                    input_round=input_round or InputRound(),
+                ),
+            )
         try:
             value = await invoke(self.prompt.func, self.is_coroutine, *args)
+            if isinstance(value, InputRequired):
+                return value
             messages = _messages(value)
+        except InvalidInputResponseError as exc:
+            raise JSONRPCError(INVALID_PARAMS, f"Invalid params: {exc}") from None
         except ToolError as exc:
             raise JSONRPCError(INTERNAL_ERROR, str(exc) or "the prompt failed") from None
         except Exception:

@@ -14,10 +14,12 @@ from starlette.requests import Request
 from http_mcp._arguments import Arguments, NoArguments
 from http_mcp._channel import Channel
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
+from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
 from http_mcp._wire import ContentBlock
 from http_mcp.exceptions import ToolError
+from http_mcp.jsonrpc import INVALID_PARAMS, JSONRPCError
 
 logger = logging.getLogger("http_mcp")
 
@@ -29,6 +31,20 @@ class ToolErrorMessage(BaseModel):
         description="What was wrong with the call, one line per problem. "
         "Correct the arguments and call the tool again."
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A tool's output together with extra content blocks (an image, a resource link...).
+
+    Args:
+        output: The declared output model instance (or a dict that validates against it);
+            `None` for a tool without `output`.
+        content: Content blocks sent after the output's JSON text block.
+    """
+
+    output: BaseModel | dict[str, Any] | None = None
+    content: Sequence[ContentBlock] = ()
 
 
 class OutputTypeError(Exception):
@@ -73,21 +89,28 @@ class RegisteredTool:
         )
 
     async def call(
-        self, arguments: dict[str, Any], request: Request, channel: Channel | None = None
-    ) -> dict[str, Any]:
-        """Run the tool; every outcome, failures included, is a `CallToolResult`."""
+        self,
+        arguments: dict[str, Any],
+        request: Request,
+        channel: Channel | None = None,
+        input_round: InputRound | None = None,
+    ) -> dict[str, Any] | InputRequired:
+        """Run the tool; every outcome but a request for input is a `CallToolResult`."""
         try:
             inputs = self.tool.inputs.model_validate(arguments)
         except ValidationError as exc:
             return self._failure("\n".join(describe(exc, self.input_schema)))
         try:
-            args = (
-                (Arguments(inputs=inputs, request=request, channel=channel or Channel()),)
-                if self.wants_arguments
-                else ()
+            value = await invoke(
+                self.tool.func,
+                self.is_coroutine,
+                *self._arguments(inputs, request, channel, input_round),
             )
-            value = await invoke(self.tool.func, self.is_coroutine, *args)
+            if isinstance(value, InputRequired):
+                return value
             return self._success(value)
+        except InvalidInputResponseError as exc:
+            raise JSONRPCError(INVALID_PARAMS, f"Invalid params: {exc}") from None
         except ToolError as exc:
             return self._failure(str(exc) or "the tool failed")
         except OutputTypeError as exc:
@@ -96,6 +119,23 @@ class RegisteredTool:
         except Exception:
             logger.exception("tool %r raised", self.name)
             return _error_result(f"Tool {self.name!r} failed on the server.")
+
+    def _arguments(
+        self,
+        inputs: BaseModel,
+        request: Request,
+        channel: Channel | None,
+        input_round: InputRound | None,
+    ) -> tuple[Arguments[Any], ...]:
+        if not self.wants_arguments:
+            return ()
+        arguments = Arguments(
+            inputs=inputs,
+            request=request,
+            channel=channel or Channel(),
+            input_round=input_round or InputRound(),
+        )
+        return (arguments,)
 
     def _failure(self, text: str) -> dict[str, Any]:
         if not self.tool.return_error_message:
@@ -107,8 +147,12 @@ class RegisteredTool:
 
     def _success(self, value: Any) -> dict[str, Any]:
         output = self.tool.output
+        extra: list[dict[str, Any]] = []
+        if isinstance(value, ToolResult):
+            extra = _content_blocks(list(value.content))
+            value = value.output
         if output is None:
-            return {"content": _content_blocks(value)}
+            return {"content": _content_blocks(value) + extra}
         if isinstance(value, dict):
             try:
                 value = output.model_validate(value)
@@ -118,7 +162,7 @@ class RegisteredTool:
             raise OutputTypeError(f"expected {output.__name__}, got {type(value).__name__}")
         structured = value.model_dump(mode="json", by_alias=True)
         return {
-            "content": [{"type": "text", "text": to_json(structured).decode()}],
+            "content": [{"type": "text", "text": to_json(structured).decode()}, *extra],
             "structuredContent": structured,
         }
 

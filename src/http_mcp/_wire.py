@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Literal
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -40,27 +41,35 @@ class TextContent(WireModel):
 
 
 class ImageContent(WireModel):
-    """An image, base64-encoded."""
+    """An image, base64-encoded. `ImageContent.from_bytes(png, "image/png")` encodes it."""
 
     type: Literal["image"] = "image"
     data: str
     mime_type: str
     annotations: Annotations | None = None
 
+    @classmethod
+    def from_bytes(cls, data: bytes, mime_type: str) -> ImageContent:
+        return cls(data=base64.b64encode(data).decode("ascii"), mime_type=mime_type)
+
 
 class AudioContent(WireModel):
-    """A sound clip, base64-encoded."""
+    """A sound clip, base64-encoded. `AudioContent.from_bytes(wav, "audio/wav")` encodes it."""
 
     type: Literal["audio"] = "audio"
     data: str
     mime_type: str
     annotations: Annotations | None = None
 
+    @classmethod
+    def from_bytes(cls, data: bytes, mime_type: str) -> AudioContent:
+        return cls(data=base64.b64encode(data).decode("ascii"), mime_type=mime_type)
+
 
 class TextResourceContents(WireModel):
     """The text of a resource."""
 
-    uri: AnyUrl
+    uri: str
     text: str
     mime_type: str | None = None
 
@@ -68,7 +77,7 @@ class TextResourceContents(WireModel):
 class BlobResourceContents(WireModel):
     """The bytes of a resource, base64-encoded."""
 
-    uri: AnyUrl
+    uri: str
     blob: str
     mime_type: str | None = None
 
@@ -80,8 +89,31 @@ class EmbeddedResource(WireModel):
     resource: TextResourceContents | BlobResourceContents
     annotations: Annotations | None = None
 
+    @classmethod
+    def from_text(cls, uri: str, text: str, mime_type: str | None = None) -> EmbeddedResource:
+        contents = TextResourceContents(uri=uri, text=text, mime_type=mime_type)
+        return cls(resource=contents)
 
-ContentBlock = TextContent | ImageContent | AudioContent | EmbeddedResource
+    @classmethod
+    def from_bytes(cls, uri: str, data: bytes, mime_type: str | None = None) -> EmbeddedResource:
+        blob = base64.b64encode(data).decode("ascii")
+        return cls(resource=BlobResourceContents(uri=uri, blob=blob, mime_type=mime_type))
+
+
+class ResourceLink(WireModel):
+    """A pointer to a resource the client can read (or fetch) itself."""
+
+    type: Literal["resource_link"] = "resource_link"
+    uri: str
+    name: str
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    annotations: Annotations | None = None
+
+
+ContentBlock = TextContent | ImageContent | AudioContent | EmbeddedResource | ResourceLink
 
 
 class PromptMessage(WireModel):

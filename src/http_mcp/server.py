@@ -14,6 +14,8 @@ from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import Catalog, Dispatcher
 from http_mcp._http import HTTPApp
 from http_mcp._prompts import RegisteredPrompt
+from http_mcp._request_state import RequestStateCodec
+from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._stdio import StdioSession, protocol_stdout
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import Message
@@ -31,11 +33,16 @@ class MCPServer:
         version: The server's version.
         tools: The tools, listed in this order.
         prompts: The prompts, listed in this order.
+        resources: `Resource` and `ResourceTemplate` declarations, listed in this order.
         instructions: Guidance for the model on how to use the server.
         title: A display name for people.
         page_size: How many tools or prompts one list page holds; `None` lists all at once.
         list_ttl_ms: How long (milliseconds) a 2026-07-28 client may cache a list.
-        max_message_size: The largest request body accepted, in bytes (larger: 413).
+        max_message_size: The largest request body accepted, in bytes (larger: 413), and
+            the longest STDIO line.
+        request_state_key: The secret (16 bytes or more) that signs the `requestState` of
+            input-required results. Give every replica the same one; without it a random
+            per-process key is used and a retry that reaches another replica is refused.
 
     Example:
         ```python
@@ -54,14 +61,17 @@ class MCPServer:
         version: str,
         tools: Sequence[Tool] = (),
         prompts: Sequence[Prompt] = (),
+        resources: Sequence[Resource | ResourceTemplate] = (),
         instructions: str | None = None,
         title: str | None = None,
         page_size: int | None = 100,
         list_ttl_ms: int = 60_000,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        request_state_key: bytes | str | None = None,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
+        _check_declarations(resources, (Resource, ResourceTemplate), "resources")
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be a positive number, or None for no pages")
         if list_ttl_ms < 0:
@@ -72,6 +82,8 @@ class MCPServer:
         registered_prompts = tuple(RegisteredPrompt.build(p) for p in prompts)
         _check_unique([t.name for t in registered_tools], "tool")
         _check_unique([p.name for p in registered_prompts], "prompt")
+        registered_resources = tuple(RegisteredResource.build(r) for r in resources)
+        _check_unique([_address(r) for r in registered_resources], "resource")
         info = {"name": name, "version": version}
         if title is not None:
             info["title"] = title
@@ -83,8 +95,10 @@ class MCPServer:
                 instructions=instructions,
                 tools=registered_tools,
                 prompts=registered_prompts,
+                resources=registered_resources,
                 page_size=page_size,
                 list_ttl_ms=list_ttl_ms,
+                codec=RequestStateCodec(request_state_key),
             )
         )
         self._max_message_size = max_message_size
@@ -143,14 +157,17 @@ class MCPServer:
         return await self._dispatcher.handle(message, context)
 
 
-def _check_declarations(items: object, kind: type, field: str) -> None:
+def _check_declarations(items: object, kind: type | tuple[type, ...], field: str) -> None:
+    names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
     if isinstance(items, kind) or not isinstance(items, Sequence | tuple | list):
-        raise TypeError(
-            f"MCPServer {field} must be a sequence of {kind.__name__}, e.g. ({field[:-1]},)"
-        )
+        raise TypeError(f"MCPServer {field} must be a sequence of {names}, e.g. ({field[:-1]},)")
     for item in items:
         if not isinstance(item, kind):
-            raise TypeError(f"MCPServer {field} must hold {kind.__name__} objects, got {item!r}")
+            raise TypeError(f"MCPServer {field} must hold {names} objects, got {item!r}")
+
+
+def _address(resource: RegisteredResource) -> str:
+    return str(resource.definition.get("uri") or resource.definition["uriTemplate"])
 
 
 def _check_unique(names: list[str], kind: str) -> None:

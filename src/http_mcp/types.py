@@ -1,14 +1,30 @@
-"""The types users declare servers with: tools, prompts, their arguments and content blocks."""
+"""The types users declare servers with: tools, prompts, resources, their arguments and content."""
 
 from http_mcp._arguments import Arguments, NoArguments
+from http_mcp._channel import LogLevel
 from http_mcp._declarations import Prompt, Tool
+from http_mcp._input import (
+    Elicitation,
+    ElicitationResponse,
+    InputRequired,
+    ListRoots,
+    Root,
+    RootsResponse,
+    Sampling,
+    SamplingMessage,
+    SamplingResponse,
+)
+from http_mcp._resources import Resource, ResourceTemplate
+from http_mcp._tools import ToolResult
 from http_mcp._wire import (
     Annotations,
     AudioContent,
     BlobResourceContents,
+    ContentBlock,
     EmbeddedResource,
     ImageContent,
     PromptMessage,
+    ResourceLink,
     TextContent,
     TextResourceContents,
     ToolAnnotations,
@@ -19,13 +35,28 @@ __all__ = [
     "Arguments",
     "AudioContent",
     "BlobResourceContents",
+    "ContentBlock",
+    "Elicitation",
+    "ElicitationResponse",
     "EmbeddedResource",
     "ImageContent",
+    "InputRequired",
+    "ListRoots",
+    "LogLevel",
     "NoArguments",
     "Prompt",
     "PromptMessage",
+    "Resource",
+    "ResourceLink",
+    "ResourceTemplate",
+    "Root",
+    "RootsResponse",
+    "Sampling",
+    "SamplingMessage",
+    "SamplingResponse",
     "TextContent",
     "TextResourceContents",
     "Tool",
     "ToolAnnotations",
+    "ToolResult",
 ]

@@ -1,0 +1,223 @@
+"""Resources: fixed URIs and RFC 6570 level-1 templates, read through a user function."""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from http_mcp._arguments import Arguments, NoArguments
+from http_mcp._declarations import Completer, check_completions, takes_arguments
+from http_mcp._invoke import invoke, is_async
+from http_mcp._validation import describe
+from http_mcp._wire import BlobResourceContents, TextResourceContents
+from http_mcp.jsonrpc import INVALID_PARAMS, JSONRPCError
+
+_VARIABLE = re.compile(r"\{([A-Za-z0-9_]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """Data at a fixed URI that clients can list and read.
+
+    Args:
+        uri: The resource's URI, e.g. `file:///reports/latest.md`.
+        func: Sync or async function taking no parameter (or one `Arguments[NoArguments]`),
+            returning `str` (text), `bytes` (sent base64-encoded) or resource contents.
+        name: A short identifier; defaults to the function's name.
+        title: A display name for people.
+        description: Defaults to the function's docstring.
+        mime_type: The MIME type of the contents.
+        scopes: Scopes the caller needs (all of them) to see and read it.
+    """
+
+    uri: str
+    func: Callable[..., Any]
+    name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    scopes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check(self.uri, self.func, self.scopes, "Resource")
+        if _VARIABLE.search(self.uri):
+            raise ValueError(
+                f"Resource uri {self.uri!r} has a {{variable}}; declare a ResourceTemplate"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceTemplate:
+    """A family of resources addressed by an RFC 6570 level-1 URI template.
+
+    Args:
+        uri_template: e.g. `vulns://advisory/{vulnerability_id}`. Each `{variable}` matches one
+            URI segment (no `/`) and is percent-decoded.
+        func: Sync or async function taking one `Arguments[params]` parameter, returning what a
+            `Resource` function returns.
+        params: Pydantic model with one field per variable; values are validated by it.
+        name, title, description, mime_type, scopes: as for `Resource`.
+        completions: Suggestions for variable values, by variable name, as for `Prompt`.
+    """
+
+    uri_template: str
+    func: Callable[..., Any]
+    params: type[BaseModel] = NoArguments
+    name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    scopes: tuple[str, ...] = ()
+    completions: Mapping[str, Completer] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(self.uri_template, self.func, self.scopes, "ResourceTemplate")
+        check_completions(
+            "ResourceTemplate", self.completions, set(_VARIABLE.findall(self.uri_template))
+        )
+        variables = _VARIABLE.findall(self.uri_template)
+        if not variables:
+            raise ValueError(
+                f"ResourceTemplate {self.uri_template!r} has no {{variable}}; declare a Resource"
+            )
+        fields = set(self.params.model_fields)
+        missing = [v for v in variables if v not in fields and not _has_alias(self.params, v)]
+        if missing:
+            raise TypeError(
+                f"ResourceTemplate params {self.params.__name__} has no field for "
+                f"{', '.join(missing)}"
+            )
+
+
+def _has_alias(model: type[BaseModel], name: str) -> bool:
+    return any(field.alias == name for field in model.model_fields.values())
+
+
+def _check(uri: str, func: Any, scopes: Any, kind: str) -> None:
+    if not isinstance(uri, str) or not uri:
+        raise TypeError(f"{kind} needs a non-empty URI string")
+    if not callable(func):
+        raise TypeError(f"{kind} func must be a function, got {type(func).__name__}")
+    if isinstance(scopes, str):
+        raise TypeError(f"{kind} scopes must be a tuple of strings, e.g. scopes=('mcp:read',)")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegisteredResource:
+    declaration: Resource | ResourceTemplate
+    name: str
+    scopes: frozenset[str]
+    definition: dict[str, Any]
+    pattern: re.Pattern[str] | None
+    wants_arguments: bool
+    is_coroutine: bool
+
+    @classmethod
+    def build(cls, declaration: Resource | ResourceTemplate) -> RegisteredResource:
+        name = declaration.name or declaration.func.__name__
+        definition: dict[str, Any] = {}
+        if isinstance(declaration, Resource):
+            definition["uri"] = declaration.uri
+            pattern = None
+        else:
+            definition["uriTemplate"] = declaration.uri_template
+            pattern = _compile(declaration.uri_template)
+        definition["name"] = name
+        if declaration.title is not None:
+            definition["title"] = declaration.title
+        description = declaration.description or inspect.getdoc(declaration.func)
+        if description:
+            definition["description"] = description
+        if declaration.mime_type is not None:
+            definition["mimeType"] = declaration.mime_type
+        return cls(
+            declaration=declaration,
+            name=name,
+            scopes=frozenset(declaration.scopes),
+            definition=definition,
+            pattern=pattern,
+            wants_arguments=takes_arguments(declaration.func),
+            is_coroutine=is_async(declaration.func),
+        )
+
+    def match(self, uri: str) -> dict[str, str] | None:
+        if self.pattern is None:
+            return {} if uri == self.definition["uri"] else None
+        found = self.pattern.fullmatch(uri)
+        if found is None:
+            return None
+        return {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+
+    async def read(
+        self, uri: str, values: dict[str, str], request: Request
+    ) -> list[dict[str, Any]]:
+        declaration = self.declaration
+        model = declaration.params if isinstance(declaration, ResourceTemplate) else NoArguments
+        try:
+            inputs = model.model_validate(values)
+        except ValidationError as exc:
+            schema = model.model_json_schema(by_alias=True)
+            problems = "; ".join(describe(exc, schema, root="uri"))
+            raise JSONRPCError(
+                INVALID_PARAMS, f"Invalid resource URI {uri!r}: {problems}"
+            ) from None
+        args = (Arguments(inputs=inputs, request=request),) if self.wants_arguments else ()
+        value = await invoke(declaration.func, self.is_coroutine, *args)
+        return contents_of(value, uri, declaration.mime_type)
+
+
+def contents_of(value: Any, uri: str, mime_type: str | None) -> list[dict[str, Any]]:
+    """The `contents` of a `resources/read` result; never empty."""
+    items = value if isinstance(value, list | tuple) else [value]
+    contents = [_one(item, uri, mime_type) for item in items]
+    if not contents:
+        raise TypeError("a resource function returned no contents")
+    return contents
+
+
+def _one(item: Any, uri: str, mime_type: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"uri": uri}
+    if mime_type is not None:
+        entry["mimeType"] = mime_type
+    if isinstance(item, str):
+        entry["text"] = item
+    elif isinstance(item, bytes | bytearray):
+        entry["blob"] = base64.b64encode(item).decode("ascii")
+    elif isinstance(item, TextResourceContents | BlobResourceContents):
+        return item.to_wire()
+    else:
+        raise TypeError(
+            f"a resource function returns str, bytes or resource contents, "
+            f"got {type(item).__name__}"
+        )
+    return entry
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    position = 0
+    for found in _VARIABLE.finditer(template):
+        parts.append(re.escape(template[position : found.start()]))
+        parts.append(f"(?P<{found.group(1)}>[^/?#]+)")
+        position = found.end()
+    parts.append(re.escape(template[position:]))
+    return re.compile("".join(parts))
+
+
+def find(
+    resources: Sequence[RegisteredResource], uri: str
+) -> tuple[RegisteredResource, dict[str, str]] | None:
+    """The first resource, then the first template, that matches `uri`."""
+    for resource in sorted(resources, key=lambda r: r.pattern is not None):
+        values = resource.match(uri)
+        if values is not None:
+            return resource, values
+    return None
