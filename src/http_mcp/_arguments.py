@@ -91,6 +91,11 @@ class Arguments(Generic[TInputs]):
         return result
 
     @property
+    def progress_token(self) -> str | int | None:
+        """The token the client asked progress under (`_meta.progressToken`), or `None`."""
+        return self.channel.progress_token
+
+    @property
     def cancelled(self) -> bool:
         """Whether the client has gone away or cancelled the request.
 

@@ -10,7 +10,7 @@ from http_mcp._context import RequestContext
 from http_mcp._input import InputRequired, InputRound
 from http_mcp._invoke import invoke, is_async
 from http_mcp._prompts import RegisteredPrompt
-from http_mcp._protocol import Negotiated
+from http_mcp._protocol import Negotiated, check_param_headers
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, find
 from http_mcp._tools import RegisteredTool
@@ -50,6 +50,8 @@ class Calls:
         tool = self._tools.get(name)
         if tool is None or not tool.scopes <= context.scopes:
             raise JSONRPCError(INVALID_PARAMS, f"Unknown tool: {short(name)}")
+        if tool.param_headers and negotiated.modern and context.routing_headers is not None:
+            check_param_headers(message, tool.param_headers, arguments, context.routing_headers)
         purpose = f"tools/call:{name}"
         outcome = await tool.call(
             arguments,

@@ -34,6 +34,10 @@ class Tool:
             variant of the output (`{"error": "..."}`, `isError: false`) so that clients that
             hide error results still show them to the model.
         scopes: Scopes the caller needs (all of them) to see and call the tool.
+        input_schema: A JSON Schema to publish as `inputSchema` instead of the one derived
+            from `inputs`, for JSON Schema features Pydantic does not generate
+            (`if`/`then`/`else`, `$anchor`...). Arguments are still validated by `inputs`, so
+            keep the two in agreement. Its root must be `{"type": "object", ...}`.
 
     Example:
         ```python
@@ -51,9 +55,14 @@ class Tool:
     annotations: ToolAnnotations | None = None
     return_error_message: bool = False
     scopes: tuple[str, ...] = ()
+    input_schema: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         _check_callable("Tool", self.func)
+        if self.input_schema is not None and (
+            not isinstance(self.input_schema, Mapping) or self.input_schema.get("type") != "object"
+        ):
+            raise TypeError('Tool input_schema must be a JSON Schema dict with "type": "object"')
         _check_model("Tool", "inputs", self.inputs)
         if self.output is not None:
             _check_model("Tool", "output", self.output)

@@ -207,7 +207,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 def _routing_headers(scope: Scope) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in scope["headers"]:
-        if name in _ROUTING_HEADERS:
+        if name in _ROUTING_HEADERS or name.startswith(b"mcp-param-"):
             key = name.decode("latin-1")
             text = value.decode("latin-1").strip(" \t")
             found[key] = _DUPLICATE if key in found else text

@@ -157,3 +157,78 @@ def decode_header_value(value: str | None) -> str | None:
         return raw.decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamHeader:
+    """A tool argument that clients mirror as an `Mcp-Param-{name}` header (`x-mcp-header`)."""
+
+    path: tuple[str, ...]
+    header: str
+    kind: str | None
+
+
+_CANONICAL_DECIMAL = re.compile(r"-?[0-9]+(\.0+)?")
+
+
+def param_headers(schema: Mapping[str, Any]) -> tuple[ParamHeader, ...]:
+    """The `x-mcp-header` annotations reachable from the root through `properties` only."""
+    found: list[ParamHeader] = []
+    stack: list[tuple[tuple[str, ...], Any]] = [((), schema)]
+    while stack:
+        path, node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        name = node.get("x-mcp-header")
+        if path and isinstance(name, str) and name:
+            kind = node.get("type")
+            found.append(
+                ParamHeader(
+                    path, f"mcp-param-{name.lower()}", kind if isinstance(kind, str) else None
+                )
+            )
+        properties = node.get("properties")
+        if isinstance(properties, Mapping):
+            stack.extend(((*path, key), value) for key, value in properties.items())
+    return tuple(sorted(found, key=lambda p: p.path))
+
+
+def check_param_headers(
+    message: Request,
+    params: tuple[ParamHeader, ...],
+    arguments: Mapping[str, Any],
+    headers: Mapping[str, str],
+) -> None:
+    """At 2026-07-28 each annotated argument and its `Mcp-Param-*` header must agree."""
+    for param in params:
+        value: Any = arguments
+        for key in param.path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        raw = headers.get(param.header)
+        label = ".".join(param.path)
+        if value is None:
+            if raw is not None:
+                raise _mismatch(f"{param.header} header is present but {label!r} is not", message)
+            continue
+        rendered = _render(value)
+        if raw is None:
+            if rendered is None:
+                continue
+            raise _mismatch(f"{param.header} header is missing for {label!r}", message)
+        decoded = decode_header_value(raw)
+        if rendered is None or decoded is None or not _same(param.kind, value, rendered, decoded):
+            raise _mismatch(f"{param.header} header does not match {label!r}", message)
+
+
+def _render(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | str):
+        return str(value)
+    return None
+
+
+def _same(kind: str | None, value: Any, rendered: str, decoded: str) -> bool:
+    if kind == "integer" and isinstance(value, int) and _CANONICAL_DECIMAL.fullmatch(decoded):
+        return int(decoded.split(".")[0]) == value
+    return decoded == rendered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from http_mcp._channel import Channel
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
 from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
 from http_mcp._invoke import invoke, is_async
+from http_mcp._protocol import ParamHeader, param_headers
 from http_mcp._validation import describe
 from http_mcp._wire import ContentBlock
 from http_mcp.exceptions import ToolError
@@ -60,15 +62,17 @@ class RegisteredTool:
     definition: dict[str, Any]
     wants_arguments: bool
     is_coroutine: bool
+    param_headers: tuple[ParamHeader, ...]
 
     @classmethod
     def build(cls, tool: Tool) -> RegisteredTool:
         name = tool.name or default_name(tool.func)
-        input_schema = (
-            {"type": "object", "properties": {}}
-            if tool.inputs is NoArguments
-            else _object_schema(tool.inputs.model_json_schema(by_alias=True))
-        )
+        if tool.input_schema is not None:
+            input_schema = copy.deepcopy(dict(tool.input_schema))
+        elif tool.inputs is NoArguments:
+            input_schema = {"type": "object", "properties": {}}
+        else:
+            input_schema = _object_schema(tool.inputs.model_json_schema(by_alias=True))
         definition: dict[str, Any] = {"name": name}
         if tool.title is not None:
             definition["title"] = tool.title
@@ -86,6 +90,7 @@ class RegisteredTool:
             definition=definition,
             wants_arguments=takes_arguments(tool.func),
             is_coroutine=is_async(tool.func),
+            param_headers=param_headers(input_schema),
         )
 
     async def call(

@@ -6,6 +6,7 @@ from http_mcp._declarations import Prompt, Tool
 from http_mcp._input import (
     Elicitation,
     ElicitationResponse,
+    InputRequest,
     InputRequired,
     ListRoots,
     Root,
@@ -40,6 +41,7 @@ __all__ = [
     "ElicitationResponse",
     "EmbeddedResource",
     "ImageContent",
+    "InputRequest",
     "InputRequired",
     "ListRoots",
     "LogLevel",

