@@ -1,13 +1,13 @@
 """The Streamable HTTP transport: an ASGI app answering POSTs with JSON.
 
-Checks what only HTTP knows (method, content type, accept, size), turns the body into a
-message, lets the dispatcher answer it and maps the JSON-RPC error code to a status.
+Checks what only HTTP knows (host, origin, method, content type, accept, size), turns the body
+into a message, lets the dispatcher answer it and maps the JSON-RPC error code to a status.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -15,6 +15,7 @@ from starlette.types import Message as ASGIMessage
 from starlette.types import Receive, Scope, Send
 
 from http_mcp._context import Reply, RequestContext
+from http_mcp._origin import OriginPolicy
 from http_mcp._protocol import HEADER_METHOD, HEADER_NAME, HEADER_PROTOCOL_VERSION
 from http_mcp._sse import ResponseStream, until_disconnect
 from http_mcp.jsonrpc import (
@@ -72,16 +73,30 @@ def status_of(reply: Reply) -> int:
 class HTTPApp:
     """ASGI app serving one MCP endpoint. Mount it as a `Route` endpoint."""
 
-    def __init__(self, handle: Handle, max_message_size: int, server: object = None) -> None:
+    def __init__(
+        self,
+        handle: Handle,
+        max_message_size: int,
+        server: object = None,
+        *,
+        allowed_hosts: Sequence[str] | None = None,
+        allowed_origins: Sequence[str] | None = None,
+        trust_forwarded_headers: bool = False,
+    ) -> None:
         self.server = server
         self._handle = handle
         self._max_message_size = max_message_size
+        self._origin_policy = OriginPolicy(allowed_hosts, allowed_origins, trust_forwarded_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        refused = self._origin_policy.refusal(scope)
+        if refused is not None:
+            await _send(send, *refused)
             return
         refusal = _refusal(scope, self._max_message_size)
         if refusal is not None:

@@ -43,6 +43,14 @@ class MCPServer:
         request_state_key: The secret (16 bytes or more) that signs the `requestState` of
             input-required results. Give every replica the same one; without it a random
             per-process key is used and a retry that reaches another replica is refused.
+        allowed_hosts: Extra `Host` values to serve: `"example.com"` (any port),
+            `"example.com:8443"`, `"*.example.com"` (subdomains) or `"*"` (any). `None`:
+            only loopback hosts when reached on a loopback address, else any host.
+        allowed_origins: Browser origins (`"https://app.example.com"`) allowed to call the
+            server, or `"*"`. `None`: the request's own origin, and loopback origins on a
+            loopback host. Requests without `Origin` (clients that are not browsers) pass.
+        trust_forwarded_headers: Take the host and scheme from `Forwarded` /
+            `X-Forwarded-Host` / `X-Forwarded-Proto`; only behind a proxy that sets them.
 
     Example:
         ```python
@@ -52,6 +60,7 @@ class MCPServer:
 
     Raises:
         ValueError: two tools or two prompts share a name, or a size is not positive.
+        ValueError: an `allowed_hosts` or `allowed_origins` entry is not a host or an origin.
     """
 
     def __init__(
@@ -68,6 +77,9 @@ class MCPServer:
         list_ttl_ms: int = 60_000,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         request_state_key: bytes | str | None = None,
+        allowed_hosts: Sequence[str] | None = None,
+        allowed_origins: Sequence[str] | None = None,
+        trust_forwarded_headers: bool = False,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -102,7 +114,14 @@ class MCPServer:
             )
         )
         self._max_message_size = max_message_size
-        self._app = HTTPApp(self.handle, max_message_size, server=self)
+        self._app = HTTPApp(
+            self.handle,
+            max_message_size,
+            server=self,
+            allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins,
+            trust_forwarded_headers=trust_forwarded_headers,
+        )
 
     @property
     def app(self) -> HTTPApp:
