@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.types import LoggingMessageNotificationParams
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -240,3 +241,17 @@ async def test_a_client_that_disconnects_cancels_the_running_tool(
                 group.cancel_scope.cancel()
     assert STARTED.is_set()
     assert await anyio.to_thread.run_sync(marker.wait, 10)
+
+
+@pytest.mark.parametrize("era", [MODERN, LEGACY])
+async def test_stdio_writes_notifications_as_lines_before_the_response(era: str) -> None:
+    body, _ = call(era, "steps", {"progressToken": 5, "io.modelcontextprotocol/logLevel": "info"})
+    stdin = io.BytesIO(to_json(body) + b"\n")
+    stdout = io.BytesIO()
+    with anyio.fail_after(10):
+        await make_server().serve_stdio(stdin=stdin, stdout=stdout)
+    frames = [from_json(line) for line in stdout.getvalue().splitlines()]
+    methods = [frame.get("method", "response") for frame in frames]
+    assert methods == ["notifications/progress", "notifications/message"] * 3 + ["response"]
+    assert frames[0]["params"]["progressToken"] == 5
+    assert frames[-1]["result"]["content"] == [{"type": "text", "text": "done"}]

@@ -27,6 +27,7 @@ ENV_TARGET: Final = "HTTP_MCP_TARGET"
 ENV_PATH: Final = "HTTP_MCP_PATH"
 FACTORY: Final = "http_mcp._cli:app_from_environment"
 USAGE_ERROR: Final = 2
+INTERRUPTED: Final = 130  # 128 + SIGINT, as shells report a Ctrl+C
 
 
 class TargetError(Exception):
@@ -48,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TargetError as exc:
         print(f"http-mcp: {exc}", file=sys.stderr)  # noqa: T201
         return USAGE_ERROR
+    except KeyboardInterrupt:
+        return INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,7 +105,7 @@ def load_target(target: str) -> MCPServer | ASGIApp:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name is not None and module_name.startswith(exc.name):
+        if exc.name is not None and f"{module_name}.".startswith(f"{exc.name}."):
             raise TargetError(f"cannot import module {module_name!r}: no such module") from None
         raise TargetError(_import_failure(module_name)) from None
     except Exception:

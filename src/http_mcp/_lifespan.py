@@ -29,6 +29,7 @@ async def lifespan_state(app: ASGIApp) -> AsyncIterator[dict[str, Any]]:
     to_app, app_inbox = anyio.create_memory_object_stream[Message](2)
     app_outbox, from_app = anyio.create_memory_object_stream[Message](2)
     supported = True
+    failure: str | None = None
 
     async def run() -> None:
         nonlocal supported
@@ -45,14 +46,19 @@ async def lifespan_state(app: ASGIApp) -> AsyncIterator[dict[str, Any]]:
         await to_app.send({"type": "lifespan.startup"})
         started = await _next(from_app)
         if started is not None and started["type"] == "lifespan.startup.failed":
-            raise LifespanError(started.get("message") or "the application's startup failed")
-        try:
-            yield state
-        finally:
-            if supported and started is not None:
-                await to_app.send({"type": "lifespan.shutdown"})
-                await _next(from_app)
+            failure = started.get("message") or "the application's startup failed"
             group.cancel_scope.cancel()
+        else:
+            try:
+                yield state
+            finally:
+                if supported and started is not None:
+                    await to_app.send({"type": "lifespan.shutdown"})
+                    await _next(from_app)
+                group.cancel_scope.cancel()
+    # Raised outside the task group, which would wrap it in an ExceptionGroup.
+    if failure is not None:
+        raise LifespanError(failure)
 
 
 async def _next(stream: Any) -> Message | None:

@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final
 
 import anyio
 import anyio.to_thread
+from anyio.from_thread import BlockingPortal
+from anyio.streams.memory import MemoryObjectSendStream
 from starlette.authentication import AuthCredentials, SimpleUser, UnauthenticatedUser
 from starlette.requests import Request
 
@@ -28,6 +32,7 @@ from http_mcp.jsonrpc import (
     Notification,
     RequestId,
     error_bytes,
+    notification_bytes,
     parse,
 )
 from http_mcp.jsonrpc import (
@@ -69,20 +74,26 @@ class StdioSession:
     scopes: frozenset[str]
     state: Mapping[str, Any]
     max_message_size: int
-    _in_flight: dict[RequestId, anyio.CancelScope] = field(default_factory=dict)
+    _in_flight: dict[RequestId, tuple[anyio.CancelScope, threading.Event]] = field(
+        default_factory=dict
+    )
     _write_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
-        async with anyio.create_task_group() as group:
-            while True:
-                line, oversized = await anyio.to_thread.run_sync(
-                    _read_line, stdin, self.max_message_size, abandon_on_cancel=True
-                )
+        lines_in, lines = anyio.create_memory_object_stream[tuple[bytes, bool]]()
+        async with BlockingPortal() as portal, anyio.create_task_group() as group, lines:
+            # A daemon thread, so that one blocked on a read that never ends does not keep
+            # the process alive once the server is cancelled (Ctrl+C at an idle terminal).
+            threading.Thread(
+                target=_pump,
+                args=(stdin, self.max_message_size, portal, lines_in),
+                name="http-mcp stdin",
+                daemon=True,
+            ).start()
+            async for line, oversized in lines:
                 if oversized:
                     await self._write(stdout, _too_large(self.max_message_size))
                     continue
-                if not line:
-                    break
                 text = line.decode("utf-8", errors="replace").strip()
                 if text:
                     group.start_soon(self._answer, text, stdout)
@@ -95,8 +106,12 @@ class StdioSession:
             return
         if isinstance(message, Notification) and message.method == CANCELLED:
             self._cancel(message.params.get("requestId"))
+
+        async def notify(method: str, params: dict[str, Any]) -> None:
+            await self._write(stdout, notification_bytes(method, params))
+
         context = RequestContext(
-            request=stand_in_request(self.scopes, self.state), scopes=self.scopes
+            request=stand_in_request(self.scopes, self.state), scopes=self.scopes, notify=notify
         )
         if not isinstance(message, RPCRequest):
             reply = await self.handle(message, context)
@@ -104,11 +119,12 @@ class StdioSession:
                 await self._write(stdout, reply.body)
             return
         with anyio.CancelScope() as scope:
-            self._in_flight[message.id] = scope
+            entry = (scope, context.cancelled)
+            self._in_flight[message.id] = entry
             try:
                 reply = await self.handle(message, context)
             finally:
-                if self._in_flight.get(message.id) is scope:
+                if self._in_flight.get(message.id) is entry:
                     del self._in_flight[message.id]
             if reply is not None:
                 await self._write(stdout, reply.body)
@@ -116,13 +132,61 @@ class StdioSession:
             logger.debug("request %r cancelled by the client", message.id)
 
     def _cancel(self, request_id: Any) -> None:
-        scope = self._in_flight.get(request_id) if isinstance(request_id, str | int) else None
-        if scope is not None:
+        entry = self._in_flight.get(request_id) if isinstance(request_id, str | int) else None
+        if entry is not None:
+            scope, flag = entry
+            flag.set()  # a sync tool in a worker thread cannot be interrupted: it checks this
             scope.cancel()
 
     async def _write(self, stdout: BinaryIO, body: bytes) -> None:
         async with self._write_lock:
             await anyio.to_thread.run_sync(_write_frame, stdout, body)
+
+
+def _pump(
+    stdin: BinaryIO,
+    limit: int,
+    portal: BlockingPortal,
+    lines: MemoryObjectSendStream[tuple[bytes, bool]],
+) -> None:
+    """Hand each line of `stdin` to the event loop, then close `lines` at end of input."""
+    reader, owned = _own_reader(stdin)
+    try:
+        for item in _lines_of(reader, limit):
+            portal.call(lines.send, item)
+        portal.call(lines.aclose)
+    except (RuntimeError, CancelledError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+        lines.close()  # the server stopped receiving: nothing else touches the stream now
+        logger.debug("stopped reading stdin: the server is no longer running")
+    finally:
+        if owned:
+            reader.close()
+
+
+def _lines_of(reader: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool]]:
+    try:
+        while True:
+            line, oversized = _read_line(reader, limit)
+            if not line and not oversized:
+                return
+            yield line, oversized
+    except (OSError, ValueError) as exc:
+        # A terminal hung up, or the stream was closed: treated as the end of input.
+        logger.error("cannot read stdin any more (%s); finishing as at end of input", exc)
+
+
+def _own_reader(stdin: BinaryIO) -> tuple[BinaryIO, bool]:
+    """A reader of our own over the file behind `stdin`, when there is one.
+
+    The reading thread can be left blocked when the server stops. It must not then hold the
+    lock of an object the interpreter closes at exit, such as `sys.stdin.buffer`: that is a
+    fatal error.
+    """
+    try:
+        descriptor = stdin.fileno()
+    except (OSError, ValueError):
+        return stdin, False
+    return os.fdopen(os.dup(descriptor), "rb"), True
 
 
 def _read_line(stdin: BinaryIO, limit: int) -> tuple[bytes, bool]:
