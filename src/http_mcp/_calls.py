@@ -94,8 +94,8 @@ class Calls:
         uri = message.params.get("uri")
         if not isinstance(uri, str):
             raise JSONRPCError(INVALID_PARAMS, "Invalid params: uri must be a string")
-        found = find(self._resources, uri)
-        if found is None or not found[0].scopes <= context.scopes:
+        found = find(self._resources, uri, context.scopes)
+        if found is None:
             code = INVALID_PARAMS if negotiated.modern else RESOURCE_NOT_FOUND
             raise JSONRPCError(code, f"Resource not found: {short(uri)}", {"uri": uri})
         resource, values = found
@@ -132,6 +132,8 @@ class Calls:
         if not isinstance(context_arguments, dict):
             context_arguments = {}
         values = await invoke(completer, is_async(completer), value, context_arguments)
+        if isinstance(values, str | bytes):
+            raise TypeError(f"a completion function returns a list of strings, got {values!r}")
         return _completion([str(v) for v in values])
 
     def _completer(self, ref: Mapping[str, Any], argument: str, scopes: frozenset[str]) -> Any:

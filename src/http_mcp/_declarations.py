@@ -71,7 +71,7 @@ class Tool:
         _check_texts("Tool", self.name, self.title, self.description)
         _check_named("Tool", self.func, self.name)
         object.__setattr__(self, "scopes", _check_scopes("Tool", self.scopes))
-        _check_arity("Tool", self.func, self.inputs)
+        check_arity("Tool", self.func, self.inputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,7 @@ class Prompt:
         _check_texts("Prompt", self.name, self.title, self.description)
         _check_named("Prompt", self.func, self.name)
         object.__setattr__(self, "scopes", _check_scopes("Prompt", self.scopes))
-        _check_arity("Prompt", self.func, self.arguments_type)
+        check_arity("Prompt", self.func, self.arguments_type)
         names = set(self.arguments_type.model_json_schema(by_alias=True).get("properties", {}))
         check_completions("Prompt", self.completions, names)
 
@@ -156,7 +156,7 @@ def _check_scopes(kind: str, scopes: Any) -> tuple[str, ...]:
     return checked
 
 
-def _check_arity(kind: str, func: Callable[..., Any], model: type[BaseModel]) -> None:
+def check_arity(kind: str, func: Callable[..., Any], model: type[BaseModel]) -> None:
     required = [
         p
         for p in inspect.signature(func).parameters.values()

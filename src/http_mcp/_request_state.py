@@ -41,9 +41,12 @@ class RequestStateCodec:
             )
         self._key = raw
         self._max_age = max_age_seconds
+        self._warned = False
 
     def warn_if_random(self) -> None:
-        if self.random_key:
+        """Log, once, that states will not survive a restart or reach another replica."""
+        if self.random_key and not self._warned:
+            self._warned = True
             logger.warning(
                 "no request_state_key configured: using a random per-process key, so a client "
                 "retrying an input-required request on another replica or after a restart is "
@@ -51,12 +54,14 @@ class RequestStateCodec:
             )
 
     def seal(self, purpose: str, data: Any) -> str:
+        self.warn_if_random()
         payload = to_json(
             {"v": _VERSION, "p": purpose, "e": int(time.time()) + self._max_age, "d": data}
         )
         return f"{_encode(payload)}.{_encode(self._sign(payload))}"
 
     def open(self, purpose: str, token: Any) -> Any:
+        self.warn_if_random()
         if not isinstance(token, str) or token.count(".") != 1:
             raise _refused("it is not a state this server issued")
         body, signature = token.split(".")
@@ -65,6 +70,10 @@ class RequestStateCodec:
             given = _decode(signature)
         except (binascii.Error, ValueError):
             raise _refused("it is not a state this server issued") from None
+        # The decoder skips characters outside the alphabet and ignores trailing bits, so only
+        # the exact text that was issued is accepted.
+        if _encode(payload) != body or _encode(given) != signature:
+            raise _refused("it is not a state this server issued")
         if not hmac.compare_digest(given, self._sign(payload)):
             raise _refused("it was altered or was issued by a server with another key")
         content = from_json(payload)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import inspect
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -14,7 +13,14 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from http_mcp._arguments import Arguments, NoArguments
-from http_mcp._declarations import Completer, check_completions, takes_arguments
+from http_mcp._declarations import (
+    Completer,
+    check_arity,
+    check_completions,
+    default_description,
+    default_name,
+    takes_arguments,
+)
 from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
 from http_mcp._wire import BlobResourceContents, TextResourceContents
@@ -47,11 +53,12 @@ class Resource:
     scopes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check(self.uri, self.func, self.scopes, "Resource")
+        _check(self.uri, self.func, self.scopes, "Resource", self.name)
         if _VARIABLE.search(self.uri):
             raise ValueError(
                 f"Resource uri {self.uri!r} has a {{variable}}; declare a ResourceTemplate"
             )
+        check_arity("Resource", self.func, NoArguments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,35 +86,70 @@ class ResourceTemplate:
     completions: Mapping[str, Completer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check(self.uri_template, self.func, self.scopes, "ResourceTemplate")
-        check_completions(
-            "ResourceTemplate", self.completions, set(_VARIABLE.findall(self.uri_template))
-        )
+        _check(self.uri_template, self.func, self.scopes, "ResourceTemplate", self.name)
+        params = self.params
+        if not (isinstance(params, type) and issubclass(params, BaseModel)):
+            raise TypeError(
+                f"ResourceTemplate params must be a pydantic BaseModel subclass, got {params!r}"
+            )
         variables = _VARIABLE.findall(self.uri_template)
         if not variables:
             raise ValueError(
                 f"ResourceTemplate {self.uri_template!r} has no {{variable}}; declare a Resource"
             )
-        fields = set(self.params.model_fields)
-        missing = [v for v in variables if v not in fields and not _has_alias(self.params, v)]
-        if missing:
-            raise TypeError(
-                f"ResourceTemplate params {self.params.__name__} has no field for "
-                f"{', '.join(missing)}"
+        repeated = sorted({v for v in variables if variables.count(v) > 1})
+        if repeated:
+            raise ValueError(
+                f"ResourceTemplate {self.uri_template!r} names {', '.join(repeated)} more than once"
             )
+        _check_params(self.uri_template, variables, params)
+        check_completions("ResourceTemplate", self.completions, set(variables))
+        check_arity("ResourceTemplate", self.func, params)
 
 
-def _has_alias(model: type[BaseModel], name: str) -> bool:
-    return any(field.alias == name for field in model.model_fields.values())
+def _check_params(template: str, variables: list[str], params: type[BaseModel]) -> None:
+    """Every variable fills a field, and every required field has a variable."""
+    fields = _fields_by_input_name(params)
+    missing = [v for v in variables if v not in fields]
+    if missing:
+        raise TypeError(
+            f"ResourceTemplate params {params.__name__} has no field for {', '.join(missing)}"
+        )
+    covered = {fields[v] for v in variables}
+    uncovered = [
+        name
+        for name, info in params.model_fields.items()
+        if info.is_required() and name not in covered
+    ]
+    if uncovered:
+        raise TypeError(
+            f"ResourceTemplate params {params.__name__} requires {', '.join(uncovered)}, "
+            f"which {template!r} has no {{variable}} for"
+        )
 
 
-def _check(uri: str, func: Any, scopes: Any, kind: str) -> None:
+def _fields_by_input_name(model: type[BaseModel]) -> dict[str, str]:
+    """The names a value may arrive under, mapped to the field they fill."""
+    config = model.model_config
+    by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
+    names: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+        names[alias or name] = name
+        if by_name:
+            names[name] = name
+    return names
+
+
+def _check(uri: str, func: Any, scopes: Any, kind: str, name: str | None) -> None:
     if not isinstance(uri, str) or not uri:
         raise TypeError(f"{kind} needs a non-empty URI string")
     if not callable(func):
         raise TypeError(f"{kind} func must be a function, got {type(func).__name__}")
     if isinstance(scopes, str):
         raise TypeError(f"{kind} scopes must be a tuple of strings, e.g. scopes=('mcp:read',)")
+    if name is None and not default_name(func):
+        raise TypeError(f"{kind} func {func!r} has no __name__; give the {kind} a name=")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -117,12 +159,13 @@ class RegisteredResource:
     scopes: frozenset[str]
     definition: dict[str, Any]
     pattern: re.Pattern[str] | None
+    variables: tuple[str, ...]
     wants_arguments: bool
     is_coroutine: bool
 
     @classmethod
     def build(cls, declaration: Resource | ResourceTemplate) -> RegisteredResource:
-        name = declaration.name or declaration.func.__name__
+        name = declaration.name or default_name(declaration.func)
         definition: dict[str, Any] = {}
         if isinstance(declaration, Resource):
             definition["uri"] = declaration.uri
@@ -133,7 +176,7 @@ class RegisteredResource:
         definition["name"] = name
         if declaration.title is not None:
             definition["title"] = declaration.title
-        description = declaration.description or inspect.getdoc(declaration.func)
+        description = declaration.description or default_description(declaration.func)
         if description:
             definition["description"] = description
         if declaration.mime_type is not None:
@@ -144,6 +187,7 @@ class RegisteredResource:
             scopes=frozenset(declaration.scopes),
             definition=definition,
             pattern=pattern,
+            variables=tuple(_VARIABLE.findall(definition.get("uriTemplate", ""))),
             wants_arguments=takes_arguments(declaration.func),
             is_coroutine=is_async(declaration.func),
         )
@@ -154,7 +198,9 @@ class RegisteredResource:
         found = self.pattern.fullmatch(uri)
         if found is None:
             return None
-        return {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+        return {
+            k: urllib.parse.unquote(v) for k, v in zip(self.variables, found.groups(), strict=True)
+        }
 
     async def read(
         self, uri: str, values: dict[str, str], request: Request
@@ -206,17 +252,23 @@ def _compile(template: str) -> re.Pattern[str]:
     position = 0
     for found in _VARIABLE.finditer(template):
         parts.append(re.escape(template[position : found.start()]))
-        parts.append(f"(?P<{found.group(1)}>[^/?#]+)")
+        parts.append("([^/?#]+)")
         position = found.end()
     parts.append(re.escape(template[position:]))
     return re.compile("".join(parts))
 
 
 def find(
-    resources: Sequence[RegisteredResource], uri: str
+    resources: Sequence[RegisteredResource], uri: str, scopes: frozenset[str]
 ) -> tuple[RegisteredResource, dict[str, str]] | None:
-    """The first resource, then the first template, that matches `uri`."""
+    """The first resource, then the first template, that matches `uri` and the caller may see.
+
+    A resource hidden by its scopes is skipped, not refused, so that it answers exactly as if
+    it were absent: a template matching the same URI serves it then.
+    """
     for resource in sorted(resources, key=lambda r: r.pattern is not None):
+        if not resource.scopes <= scopes:
+            continue
         values = resource.match(uri)
         if values is not None:
             return resource, values
