@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from http_mcp import MCPServer
-from http_mcp.types import Arguments, Prompt, Tool
+from http_mcp.types import Arguments, Prompt, Resource, Tool
 from tests.conftest import Wire, wire_for
 
 pytestmark = pytest.mark.anyio
@@ -193,3 +193,29 @@ async def test_a_modern_list_is_marked_private_when_anything_is_scoped(wire_of: 
     public = await wire_of(BARE).modern("tools/list")
     assert scoped.json()["result"]["cacheScope"] == "private"
     assert public.json()["result"]["cacheScope"] == "public"
+
+
+def test_scoped_names_lists_what_each_call_needs_and_leaves_out_the_rest() -> None:
+    def public() -> str:
+        return "x"
+
+    def admin() -> str:
+        return "x"
+
+    def page() -> str:
+        return "x"
+
+    server = MCPServer(
+        name="s",
+        version="1",
+        tools=(Tool(func=public), Tool(func=admin, scopes=("admin", "mcp:read"))),
+        prompts=(Prompt(func=page, scopes=("mcp:read",)),),
+        resources=(Resource(uri="docs://secret", func=page, scopes=("admin",)),),
+        max_message_size=1234,
+    )
+    assert server.scoped_names() == {
+        "tools/call": {"admin": frozenset({"admin", "mcp:read"})},
+        "prompts/get": {"page": frozenset({"mcp:read"})},
+        "resources/read": {"docs://secret": frozenset({"admin"})},
+    }
+    assert server.max_message_size == 1234

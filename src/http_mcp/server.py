@@ -133,6 +133,29 @@ class MCPServer:
         """
         return self._app
 
+    @property
+    def max_message_size(self) -> int:
+        """The largest request body (and STDIO line) accepted, in bytes."""
+        return self._max_message_size
+
+    def scoped_names(self) -> dict[str, dict[str, frozenset[str]]]:
+        """The scopes each scoped tool, prompt and resource needs, by the method that uses it.
+
+        `{"tools/call": {name: scopes}, "prompts/get": {...}, "resources/read": {uri: ...}}`;
+        unscoped items are left out. For authorization layers that challenge a caller for the
+        scopes a call needs.
+        """
+        catalog = self._dispatcher.catalog
+        return {
+            "tools/call": {t.name: t.scopes for t in catalog.tools if t.scopes},
+            "prompts/get": {p.name: p.scopes for p in catalog.prompts if p.scopes},
+            "resources/read": {
+                str(r.definition.get("uri") or r.definition["uriTemplate"]): r.scopes
+                for r in catalog.resources
+                if r.scopes
+            },
+        }
+
     async def serve_stdio(
         self,
         *,
