@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "conformance"
 TOOLS = ROOT / ".tools" / "conformance"
+_FOLDER = re.compile(r"server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[0-9-]+Z")
 PENDING_AT_2026 = (
     "json-schema-2020-12",
     "http-header-validation",
@@ -131,8 +133,8 @@ def execute(run: Run, node: Path, url: str, results: Path) -> bool:
     verdicts = scenario_verdicts(results)
     scored = _scored(run, verdicts)
     expected = _baseline_entries(baseline)
-    passed = [s for s in scored if verdicts[s] == "pass"]
-    failing = [s for s in scored if verdicts[s] != "pass"]
+    passed = [s for s in scored if verdicts.get(s) == "pass"]
+    failing = [s for s in scored if verdicts.get(s) != "pass"]
     unexpected = [s for s in failing if s not in expected]
     stale = [s for s in expected if s in verdicts and verdicts[s] == "pass"]
     pending = [s for s in PENDING_AT_2026 if run.name == "2026-07-28" and verdicts.get(s) != "pass"]
@@ -152,7 +154,10 @@ def scenario_verdicts(results: Path) -> dict[str, str]:
     """Each scenario's worst check: 'pass', or the first failing check and its status."""
     verdicts: dict[str, str] = {}
     for checks_file in sorted(results.glob("*/checks.json")):
-        scenario = checks_file.parent.name.removeprefix("server-").rsplit("-20", 1)[0]
+        found = _FOLDER.fullmatch(checks_file.parent.name)
+        if found is None:
+            continue
+        scenario = found.group("scenario")
         bad = [
             f"{check['id']} {check['status']}"
             for check in json.loads(checks_file.read_text())
@@ -166,9 +171,7 @@ def _scored(run: Run, verdicts: dict[str, str]) -> list[str]:
     if run.scored_from is None:
         return sorted(verdicts)
     requirements = TOOLS / "node_modules" / run.package / "requirements" / f"{run.scored_from}.yaml"
-    return [s for s in _yaml_list(requirements.read_text(), "server") if s in verdicts] + [
-        s for s in _yaml_list(requirements.read_text(), "server") if s not in verdicts
-    ]
+    return _yaml_list(requirements.read_text(), "server")
 
 
 def _yaml_list(text: str, key: str) -> list[str]:
