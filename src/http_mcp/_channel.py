@@ -7,7 +7,6 @@ A channel belongs to one request. Its notifications travel on that request's own
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -30,6 +29,21 @@ META_PROGRESS_TOKEN: Final = "progressToken"
 META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
 
 
+class CancelFlag:
+    """Set when a request's client goes away or cancels it; readable from any thread."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+
 @dataclass(slots=True, eq=False)
 class Channel:
     """The notifications one request may carry, and whether its client has gone away."""
@@ -37,7 +51,7 @@ class Channel:
     notify: Notify | None = None
     progress_token: str | int | None = None
     log_threshold: int | None = None
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancelled: CancelFlag = field(default_factory=CancelFlag)
     _last_progress: float | None = None
 
     @classmethod

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from http_mcp._channel import Notify
+from http_mcp._channel import CancelFlag, Notify
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +30,7 @@ class RequestContext:
     header_version: str | None = None
     routing_headers: Mapping[str, str] | None = None
     notify: Notify | None = None
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancelled: CancelFlag = field(default_factory=CancelFlag)
 
 
 @dataclass(frozen=True, slots=True)

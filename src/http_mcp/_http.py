@@ -98,7 +98,7 @@ class HTTPApp:
         if refused is not None:
             await _send(send, *refused)
             return
-        refusal = _refusal(scope, self._max_message_size)
+        refusal, accepts_sse = _refusal(scope, self._max_message_size)
         if refusal is not None:
             await _send(send, *refusal)
             return
@@ -117,7 +117,7 @@ class HTTPApp:
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
         runs_user_code = isinstance(message, JSONRPCRequest) and message.method in _USER_CODE
-        stream = ResponseStream(send) if runs_user_code and _accepts_sse(scope) else None
+        stream = ResponseStream(send) if runs_user_code and accepts_sse else None
         context = RequestContext(
             request=Request(scope, receive),
             scopes=_scopes_of(scope),
@@ -141,13 +141,14 @@ class HTTPApp:
             await _send(send, status_of(reply), reply.body)
 
 
-def _refusal(scope: Scope, limit: int) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
+
+
+def _refusal(scope: Scope, limit: int) -> tuple[Refusal | None, bool]:
+    """What HTTP alone refuses, and whether the client accepts an event stream."""
     if scope["method"] != "POST":
-        return (
-            405,
-            error_bytes(None, INVALID_REQUEST, "Method not allowed: this MCP endpoint takes POST"),
-            [(b"allow", b"POST")],
-        )
+        message = "Method not allowed: this MCP endpoint takes POST"
+        return (405, error_bytes(None, INVALID_REQUEST, message), [(b"allow", b"POST")]), False
     content_type = b""
     accept: bytes | None = None
     length = b""
@@ -158,13 +159,38 @@ def _refusal(scope: Scope, limit: int) -> tuple[int, bytes, list[tuple[bytes, by
             accept = value if accept is None else accept + b"," + value
         elif name == b"content-length":
             length = value
-    if content_type.split(b";", 1)[0].strip().lower() != b"application/json":
-        return 415, _error("Unsupported media type: send Content-Type: application/json"), []
-    if accept is not None and not _admits_json(accept):
-        return 406, _error("Not acceptable: the Accept header must admit application/json"), []
+    if content_type != b"application/json" and (
+        content_type.split(b";", 1)[0].strip().lower() != b"application/json"
+    ):
+        return (
+            415,
+            _error("Unsupported media type: send Content-Type: application/json"),
+            [],
+        ), False
+    json_ok, sse_ok = (True, True) if accept is None else _accepted(accept)
+    if not json_ok:
+        return (
+            406,
+            _error("Not acceptable: the Accept header must admit application/json"),
+            [],
+        ), False
     if length.isdigit() and int(length) > limit:
-        return _too_large(limit)
-    return None
+        return _too_large(limit), False
+    return None, sse_ok
+
+
+_ACCEPTED: dict[bytes, tuple[bool, bool]] = {}
+
+
+def _accepted(accept: bytes) -> tuple[bool, bool]:
+    """Whether `accept` admits JSON and an event stream; remembered, clients repeat theirs."""
+    known = _ACCEPTED.get(accept)
+    if known is None:
+        known = (_admits(accept, _JSON_TYPES), _admits(accept, _SSE_TYPES))
+        if len(_ACCEPTED) >= 256:
+            _ACCEPTED.clear()
+        _ACCEPTED[accept] = known
+    return known
 
 
 def _too_large(limit: int) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
@@ -175,21 +201,12 @@ def _error(text: str) -> bytes:
     return error_bytes(None, INVALID_REQUEST, text)
 
 
-def _admits_json(accept: bytes) -> bool:
-    return _admits(accept, _JSON_TYPES)
-
-
 def _admits(accept: bytes, types: tuple[bytes, ...]) -> bool:
     for item in accept.split(b","):
         media, *params = item.split(b";")
         if media.strip().lower() in types and _quality(params) > 0:
             return True
     return False
-
-
-def _accepts_sse(scope: Scope) -> bool:
-    values = [value for name, value in scope["headers"] if name == b"accept"]
-    return not values or _admits(b",".join(values), _SSE_TYPES)
 
 
 def _quality(params: list[bytes]) -> float:

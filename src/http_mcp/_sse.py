@@ -7,13 +7,14 @@ response itself are its events, and the stream ends with the response.
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from collections.abc import Awaitable
 from typing import Any, Final, TypeVar
 
 import anyio
 from starlette.types import Receive, Send
 
+from http_mcp._channel import CancelFlag
 from http_mcp.jsonrpc import notification_bytes
 
 T = TypeVar("T")
@@ -32,11 +33,18 @@ class ResponseStream:
 
     def __init__(self, send: Send) -> None:
         self._send = send
-        self._lock = anyio.Lock()
+        self._lock: anyio.Lock | None = None
         self.started = False
 
+    @property
+    def lock(self) -> anyio.Lock:
+        # Made on first use: most responses never notify.
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        return self._lock
+
     async def notify(self, method: str, params: dict[str, Any]) -> None:
-        async with self._lock:
+        async with self.lock:
             if not self.started:
                 self.started = True
                 await self._send(
@@ -51,7 +59,7 @@ class ResponseStream:
             )
 
     async def finish(self, body: bytes) -> None:
-        async with self._lock:
+        async with self.lock:
             await self._send(
                 {"type": "http.response.body", "body": _event(body), "more_body": False}
             )
@@ -62,22 +70,60 @@ def _event(data: bytes) -> bytes:
 
 
 async def until_disconnect(
-    work: Awaitable[T], receive: Receive, cancelled: threading.Event
+    work: Awaitable[T], receive: Receive, cancelled: CancelFlag
 ) -> tuple[T | None, bool]:
     """Run `work`; if the client disconnects first, cancel it and set `cancelled`.
 
-    Returns the result and whether the client is still there.
+    Returns the result and whether the client is still there. Under asyncio a watcher task
+    cancels the request's own task: an anyio task group here costs more than most tool calls.
     """
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    if task is None:
+        return await _until_disconnect_anyio(work, receive, cancelled)
+    watcher = asyncio.ensure_future(_disconnected(receive))
+    finished = False
+
+    def on_disconnect(done: asyncio.Future[bool]) -> None:
+        if not finished and not done.cancelled() and done.exception() is None and done.result():
+            cancelled.set()
+            task.cancel()
+
+    watcher.add_done_callback(on_disconnect)
+    try:
+        result = await work
+        finished = True
+    except asyncio.CancelledError:
+        if not cancelled.is_set():
+            raise
+        task.uncancel()
+        return None, False
+    finally:
+        finished = True
+        watcher.remove_done_callback(on_disconnect)
+        watcher.cancel()
+    return result, True
+
+
+async def _disconnected(receive: Receive) -> bool:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return True
+
+
+async def _until_disconnect_anyio(
+    work: Awaitable[T], receive: Receive, cancelled: CancelFlag
+) -> tuple[T | None, bool]:
     result: T | None = None
     async with anyio.create_task_group() as group:
 
         async def watch() -> None:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    cancelled.set()
-                    group.cancel_scope.cancel()
-                    return
+            await _disconnected(receive)
+            cancelled.set()
+            group.cancel_scope.cancel()
 
         group.start_soon(watch)
         result = await work

@@ -24,6 +24,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from starlette.authentication import AuthCredentials, SimpleUser, UnauthenticatedUser
 from starlette.requests import Request
 
+from http_mcp._channel import CancelFlag
 from http_mcp._context import Reply, RequestContext
 from http_mcp.jsonrpc import (
     INVALID_REQUEST,
@@ -74,9 +75,7 @@ class StdioSession:
     scopes: frozenset[str]
     state: Mapping[str, Any]
     max_message_size: int
-    _in_flight: dict[RequestId, tuple[anyio.CancelScope, threading.Event]] = field(
-        default_factory=dict
-    )
+    _in_flight: dict[RequestId, tuple[anyio.CancelScope, CancelFlag]] = field(default_factory=dict)
     _write_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
