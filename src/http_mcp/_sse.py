@@ -75,7 +75,9 @@ async def until_disconnect(
     """Run `work`; if the client disconnects first, cancel it and set `cancelled`.
 
     Returns the result and whether the client is still there. Under asyncio a watcher task
-    cancels the request's own task: an anyio task group here costs more than most tool calls.
+    cancels the request's own task (an anyio task group here costs more than most tool
+    calls), and the watcher is only started once `work` has waited for something: work that
+    finishes without waiting, as most tool calls do, cannot be interrupted anyway.
     """
     try:
         task = asyncio.current_task()
@@ -83,28 +85,47 @@ async def until_disconnect(
         task = None
     if task is None:
         return await _until_disconnect_anyio(work, receive, cancelled)
-    watcher = asyncio.ensure_future(_disconnected(receive))
-    finished = False
-
-    def on_disconnect(done: asyncio.Future[bool]) -> None:
-        if not finished and not done.cancelled() and done.exception() is None and done.result():
-            cancelled.set()
-            task.cancel()
-
-    watcher.add_done_callback(on_disconnect)
+    watch = _Watch(task, receive, cancelled)
+    start = asyncio.get_running_loop().call_soon(watch.start)
     try:
         result = await work
-        finished = True
     except asyncio.CancelledError:
         if not cancelled.is_set():
             raise
         task.uncancel()
         return None, False
     finally:
-        finished = True
-        watcher.remove_done_callback(on_disconnect)
-        watcher.cancel()
+        start.cancel()
+        watch.stop()
     return result, True
+
+
+class _Watch:
+    __slots__ = ("_cancelled", "_finished", "_receive", "_task", "_watcher")
+
+    def __init__(self, task: asyncio.Task[Any], receive: Receive, cancelled: CancelFlag) -> None:
+        self._task = task
+        self._receive = receive
+        self._cancelled = cancelled
+        self._finished = False
+        self._watcher: asyncio.Future[bool] | None = None
+
+    def start(self) -> None:
+        if not self._finished:
+            self._watcher = asyncio.ensure_future(_disconnected(self._receive))
+            self._watcher.add_done_callback(self._on_disconnect)
+
+    def stop(self) -> None:
+        self._finished = True
+        if self._watcher is not None:
+            self._watcher.remove_done_callback(self._on_disconnect)
+            self._watcher.cancel()
+
+    def _on_disconnect(self, done: asyncio.Future[bool]) -> None:
+        if self._finished or done.cancelled() or done.exception() is not None:
+            return
+        self._cancelled.set()
+        self._task.cancel()
 
 
 async def _disconnected(receive: Receive) -> bool:
