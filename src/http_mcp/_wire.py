@@ -19,6 +19,8 @@ class WireModel(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
         frozen=True,
+        # Schemas are built on first use, not at import: most servers use a few of these.
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:
