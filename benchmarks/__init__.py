@@ -1,0 +1,1 @@
+"""Benchmarks of http-mcp against its peers; run them with benchmarks/run (see README.md)."""

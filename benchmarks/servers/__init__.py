@@ -1,0 +1,1 @@
+"""The benchmarked servers: one module per library, each building the same catalog."""
