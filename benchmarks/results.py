@@ -67,7 +67,7 @@ class Results:
         cls, settings: Settings, interpreter: str, versions: dict[str, dict[str, str]]
     ) -> Results:
         return cls(
-            settings={k: str(v) for k, v in vars(settings).items()},
+            settings={k: _shown(v) for k, v in vars(settings).items()},
             machine=machine(interpreter),
             versions=versions,
         )
@@ -105,3 +105,10 @@ def _memory() -> str:
 def _run(command: list[str]) -> str:
     done = subprocess.run(command, capture_output=True, text=True)
     return (done.stdout or done.stderr).strip()
+
+
+def _shown(value: Any) -> str:
+    """Settings as text; paths inside the repository relative to it."""
+    if isinstance(value, Path) and value.is_relative_to(REPO):
+        return str(value.relative_to(REPO))
+    return str(value)
