@@ -76,7 +76,6 @@ class StdioSession:
     state: Mapping[str, Any]
     max_message_size: int
     _in_flight: dict[RequestId, tuple[anyio.CancelScope, CancelFlag]] = field(default_factory=dict)
-    _write_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
         lines_in, lines = anyio.create_memory_object_stream[tuple[bytes, bool]]()
@@ -138,8 +137,10 @@ class StdioSession:
             scope.cancel()
 
     async def _write(self, stdout: BinaryIO, body: bytes) -> None:
-        async with self._write_lock:
-            await anyio.to_thread.run_sync(_write_frame, stdout, body)
+        # Written on the event loop's thread, with nothing awaited in between, so a frame is
+        # never interleaved with another. A client that stops reading stalls the server; it
+        # would stall it anyway, as every response waits to be written.
+        _write_frame(stdout, body)
 
 
 def _pump(
