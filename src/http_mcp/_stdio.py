@@ -7,7 +7,9 @@ requests in flight finish before `serve` returns.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import sys
 import threading
@@ -44,6 +46,7 @@ logger = logging.getLogger("http_mcp")
 
 Handle = Callable[[Message, RequestContext], Awaitable[Reply | None]]
 CANCELLED: Final = "notifications/cancelled"
+_READ_AHEAD: Final = 16
 
 
 def stand_in_request(scopes: frozenset[str], state: Mapping[str, Any]) -> Request:
@@ -78,17 +81,19 @@ class StdioSession:
     _in_flight: dict[RequestId, tuple[anyio.CancelScope, CancelFlag]] = field(default_factory=dict)
 
     async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
-        lines_in, lines = anyio.create_memory_object_stream[tuple[bytes, bool]]()
+        lines_in, lines = anyio.create_memory_object_stream[tuple[bytes, bool]](math.inf)
+        permits = threading.Semaphore(_READ_AHEAD)
         async with BlockingPortal() as portal, anyio.create_task_group() as group, lines:
             # A daemon thread, so that one blocked on a read that never ends does not keep
             # the process alive once the server is cancelled (Ctrl+C at an idle terminal).
             threading.Thread(
                 target=_pump,
-                args=(stdin, self.max_message_size, portal, lines_in),
+                args=(stdin, self.max_message_size, _Handover(portal, lines_in, permits)),
                 name="http-mcp stdin",
                 daemon=True,
             ).start()
             async for line, oversized in lines:
+                permits.release()
                 if oversized:
                     await self._write(stdout, _too_large(self.max_message_size))
                     continue
@@ -143,20 +148,59 @@ class StdioSession:
         _write_frame(stdout, body)
 
 
-def _pump(
-    stdin: BinaryIO,
-    limit: int,
-    portal: BlockingPortal,
-    lines: MemoryObjectSendStream[tuple[bytes, bool]],
-) -> None:
-    """Hand each line of `stdin` to the event loop, then close `lines` at end of input."""
+class _Handover:
+    """Passes lines from the reading thread to the event loop, at most `_READ_AHEAD` ahead.
+
+    Under asyncio a line is handed over without waiting for the loop to take it (the reader
+    goes straight on to the next one); elsewhere through the portal, one line at a time.
+    """
+
+    def __init__(
+        self,
+        portal: BlockingPortal,
+        lines: MemoryObjectSendStream[tuple[bytes, bool]],
+        permits: threading.Semaphore,
+    ) -> None:
+        self._portal = portal
+        self._lines = lines
+        self._permits = permits
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+
+    def send(self, item: tuple[bytes, bool]) -> None:
+        self._permits.acquire()
+        if self._loop is None:
+            self._portal.call(self._lines.send, item)
+        else:
+            self._loop.call_soon_threadsafe(self._send_soon, item)
+
+    def _send_soon(self, item: tuple[bytes, bool]) -> None:
+        try:
+            self._lines.send_nowait(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            logger.debug("a line arrived after the server stopped reading")
+
+    def close(self) -> None:
+        if self._loop is None:
+            self._portal.call(self._lines.aclose)
+        else:
+            self._loop.call_soon_threadsafe(self._lines.close)
+
+    def abandon(self) -> None:
+        self._lines.close()
+
+
+def _pump(stdin: BinaryIO, limit: int, handover: _Handover) -> None:
+    """Hand each line of `stdin` to the event loop, then close the stream at end of input."""
     reader, owned = _own_reader(stdin)
     try:
         for item in _lines_of(reader, limit):
-            portal.call(lines.send, item)
-        portal.call(lines.aclose)
+            handover.send(item)
+        handover.close()
     except (RuntimeError, CancelledError, anyio.BrokenResourceError, anyio.ClosedResourceError):
-        lines.close()  # the server stopped receiving: nothing else touches the stream now
+        handover.abandon()  # the server stopped receiving: nothing else touches the stream now
         logger.debug("stopped reading stdin: the server is no longer running")
     finally:
         if owned:
