@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -12,6 +14,11 @@ from http_mcp.types import Arguments, Tool
 
 
 async def add(arguments: Arguments[catalog.AddInput]) -> catalog.AddOutput:
+    return catalog.add_result(arguments.inputs.a, arguments.inputs.b)
+
+
+def add_in_a_thread(arguments: Arguments[catalog.AddInput]) -> catalog.AddOutput:
+    """The same as a sync function, which http-mcp runs in a worker thread."""
     return catalog.add_result(arguments.inputs.a, arguments.inputs.b)
 
 
@@ -31,7 +38,9 @@ def _tool(spec: catalog.ToolSpec) -> Tool:
 def build_server(tool_count: int) -> MCPServer:
     tools = [
         Tool(
-            func=add,
+            # BENCH_SYNC_TOOLS=1 measures the sync form (benchmarks/results-sync.md).
+            func=add_in_a_thread if os.environ.get("BENCH_SYNC_TOOLS") else add,
+            name="add",
             inputs=catalog.AddInput,
             output=catalog.AddOutput,
             description=catalog.ADD_DESCRIPTION,
