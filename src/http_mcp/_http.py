@@ -16,7 +16,12 @@ from starlette.types import Receive, Scope, Send
 
 from http_mcp._context import Reply, RequestContext
 from http_mcp._origin import OriginPolicy
-from http_mcp._protocol import HEADER_METHOD, HEADER_NAME, HEADER_PROTOCOL_VERSION
+from http_mcp._protocol import (
+    HEADER_METHOD,
+    HEADER_NAME,
+    HEADER_PROTOCOL_VERSION,
+    LEGACY_VERSIONS,
+)
 from http_mcp._sse import ResponseStream, until_disconnect
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
@@ -109,7 +114,7 @@ class HTTPApp:
         try:
             message = parse(body)
         except JSONRPCError as exc:
-            await _send(send, 400, exc.to_bytes())
+            await _send(send, _parse_failure_status(exc, scope), exc.to_bytes())
             return
         headers = _routing_headers(scope)
         if _DUPLICATE in headers.values():
@@ -234,6 +239,16 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _parse_failure_status(exc: JSONRPCError, scope: Scope) -> int:
+    """400, except for invalid params at the handshake wire, which answers them with 200."""
+    if exc.code != INVALID_PARAMS:
+        return 400
+    for name, value in scope["headers"]:
+        if name == b"mcp-protocol-version":
+            return 200 if value.decode("latin-1").strip() in LEGACY_VERSIONS else 400
+    return 200
 
 
 def _routing_headers(scope: Scope) -> dict[str, str]:
