@@ -153,3 +153,23 @@ class Arguments(Generic[TInputs]):
                 f"lifespan state {key!r} is a {type(value).__name__}, not a {value_type.__name__}"
             )
         return value
+
+
+def call_arguments(
+    wanted: bool,
+    inputs: BaseModel,
+    request: Request,
+    channel: Channel | None = None,
+    input_round: InputRound | None = None,
+) -> tuple[Arguments[Any], ...]:
+    """What to call a user function with: its `Arguments`, or nothing if it takes none."""
+    if not wanted:
+        return ()
+    return (
+        Arguments(
+            inputs=inputs,
+            request=request,
+            channel=channel or Channel(),
+            input_round=input_round or InputRound(),
+        ),
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from http_mcp._arguments import Arguments
+from http_mcp._arguments import call_arguments
 from http_mcp._channel import Channel
 from http_mcp._declarations import Prompt, default_description, default_name, takes_arguments
 from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
@@ -77,16 +77,7 @@ class RegisteredPrompt:
             raise JSONRPCError(
                 INVALID_PARAMS, f"Invalid arguments for prompt {self.name!r}: {problems}"
             ) from None
-        args: tuple[Arguments[Any], ...] = ()
-        if self.wants_arguments:
-            args = (
-                Arguments(
-                    inputs=inputs,
-                    request=request,
-                    channel=channel or Channel(),
-                    input_round=input_round or InputRound(),
-                ),
-            )
+        args = call_arguments(self.wants_arguments, inputs, request, channel, input_round)
         try:
             value = await invoke(self.prompt.func, self.is_coroutine, *args)
             if isinstance(value, InputRequired):

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from http_mcp._arguments import Arguments, NoArguments
+from http_mcp._arguments import NoArguments, call_arguments
 from http_mcp._declarations import (
     Completer,
     check_arity,
@@ -215,7 +215,7 @@ class RegisteredResource:
             raise JSONRPCError(
                 INVALID_PARAMS, f"Invalid resource URI {uri!r}: {problems}"
             ) from None
-        args = (Arguments(inputs=inputs, request=request),) if self.wants_arguments else ()
+        args = call_arguments(self.wants_arguments, inputs, request)
         value = await invoke(declaration.func, self.is_coroutine, *args)
         return contents_of(value, uri, declaration.mime_type)
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
 from starlette.requests import Request
 
-from http_mcp._arguments import Arguments, NoArguments
+from http_mcp._arguments import NoArguments, call_arguments
 from http_mcp._channel import Channel
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
 from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
@@ -109,7 +109,7 @@ class RegisteredTool:
             value = await invoke(
                 self.tool.func,
                 self.is_coroutine,
-                *self._arguments(inputs, request, channel, input_round),
+                *call_arguments(self.wants_arguments, inputs, request, channel, input_round),
             )
             if isinstance(value, InputRequired):
                 return value
@@ -124,23 +124,6 @@ class RegisteredTool:
         except Exception:
             logger.exception("tool %r raised", self.name)
             return _error_result(f"Tool {self.name!r} failed on the server.")
-
-    def _arguments(
-        self,
-        inputs: BaseModel,
-        request: Request,
-        channel: Channel | None,
-        input_round: InputRound | None,
-    ) -> tuple[Arguments[Any], ...]:
-        if not self.wants_arguments:
-            return ()
-        arguments = Arguments(
-            inputs=inputs,
-            request=request,
-            channel=channel or Channel(),
-            input_round=input_round or InputRound(),
-        )
-        return (arguments,)
 
     def _failure(self, text: str) -> dict[str, Any]:
         if not self.tool.return_error_message:
