@@ -1,5 +1,6 @@
 import http_mcp
 import http_mcp.exceptions
+import http_mcp.jsonrpc
 import http_mcp.server
 import http_mcp.types
 
@@ -37,3 +38,13 @@ def test_exceptions_exports_tool_error() -> None:
 
 def test_server_module_exports_only_the_server() -> None:
     assert http_mcp.server.__all__ == ["MCPServer"]
+
+
+def test_jsonrpc_all_matches_the_public_names_of_the_module() -> None:
+    public = {
+        name
+        for name in _public_names(http_mcp.jsonrpc)
+        if name not in {"annotations", "Any", "Final", "dataclass", "field"}
+        and name not in {"from_json", "to_json"}
+    }
+    assert sorted(http_mcp.jsonrpc.__all__) == sorted(public)

@@ -12,6 +12,30 @@ from typing import Any, Final
 
 from pydantic_core import from_json, to_json
 
+# Public for custom transports: `MCPServer.handle` takes a parsed `Message`.
+__all__ = [
+    "HEADER_MISMATCH",
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "MISSING_REQUIRED_CLIENT_CAPABILITY",
+    "PARSE_ERROR",
+    "UNSUPPORTED_PROTOCOL_VERSION",
+    "JSONRPCError",
+    "Message",
+    "Notification",
+    "Request",
+    "RequestId",
+    "Response",
+    "error_bytes",
+    "notification_bytes",
+    "parse",
+    "parse_object",
+    "raw_result_bytes",
+    "result_bytes",
+]
+
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
 METHOD_NOT_FOUND: Final = -32601
