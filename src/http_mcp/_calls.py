@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+from starlette.requests import Request as HTTPRequest
 
 from http_mcp._channel import Channel, LogLevel
 from http_mcp._context import RequestContext
@@ -12,7 +14,7 @@ from http_mcp._invoke import invoke, is_async
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._protocol import Negotiated, check_param_headers
 from http_mcp._request_state import RequestStateCodec
-from http_mcp._resources import RegisteredResource, find
+from http_mcp._resources import RegisteredResource, find, in_lookup_order
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import (
     INTERNAL_ERROR,
@@ -22,6 +24,7 @@ from http_mcp.jsonrpc import (
     Request,
 )
 
+Item = TypeVar("Item", RegisteredTool, RegisteredPrompt)
 RESOURCE_NOT_FOUND = -32002
 MAX_COMPLETIONS = 100
 # No session keeps a level set by logging/setLevel, so at the handshake wire a request gets the
@@ -39,7 +42,7 @@ class Calls:
     ) -> None:
         self._tools = {t.name: t for t in tools}
         self._prompts = {p.name: p for p in prompts}
-        self._resources = sorted(resources, key=lambda r: r.pattern is not None)
+        self._resources = in_lookup_order(resources)
         self._templates = {r.definition["uriTemplate"]: r for r in resources if r.pattern}
         self._codec = codec
 
@@ -47,44 +50,45 @@ class Calls:
         self, message: Request, context: RequestContext, negotiated: Negotiated
     ) -> dict[str, Any]:
         name, arguments = _name_and_arguments(message.params, "tool")
-        tool = self._tools.get(name)
-        if tool is None or not tool.scopes <= context.scopes:
-            raise JSONRPCError(INVALID_PARAMS, f"Unknown tool: {short(name)}")
+        tool = _visible(self._tools, name, "tool", context.scopes)
         if tool.param_headers and negotiated.modern and context.routing_headers is not None:
             check_param_headers(message, tool.param_headers, arguments, context.routing_headers)
         purpose = f"tools/call:{name}"
         outcome = await tool.call(
-            arguments,
-            context.request,
-            _channel(message, context, negotiated),
-            self._input_round(message, negotiated, purpose),
+            arguments, *self._surroundings(message, context, negotiated, purpose)
         )
-        if isinstance(outcome, InputRequired):
-            if not negotiated.modern:
-                return {
-                    "content": [{"type": "text", "text": _NEEDS_MODERN.format(negotiated.version)}],
-                    "isError": True,
-                }
-            return self._input_required(outcome, negotiated, purpose)
-        return outcome
+        if isinstance(outcome, InputRequired) and not negotiated.modern:
+            text = _NEEDS_MODERN.format(negotiated.version)
+            return {"content": [{"type": "text", "text": text}], "isError": True}
+        return self._finished(outcome, negotiated, purpose)
 
     async def get_prompt(
         self, message: Request, context: RequestContext, negotiated: Negotiated
     ) -> dict[str, Any]:
         name, arguments = _name_and_arguments(message.params, "prompt")
-        prompt = self._prompts.get(name)
-        if prompt is None or not prompt.scopes <= context.scopes:
-            raise JSONRPCError(INVALID_PARAMS, f"Unknown prompt: {short(name)}")
+        prompt = _visible(self._prompts, name, "prompt", context.scopes)
         purpose = f"prompts/get:{name}"
         outcome = await prompt.get(
-            arguments,
-            context.request,
-            _channel(message, context, negotiated),
-            self._input_round(message, negotiated, purpose),
+            arguments, *self._surroundings(message, context, negotiated, purpose)
         )
+        if isinstance(outcome, InputRequired) and not negotiated.modern:
+            raise JSONRPCError(INTERNAL_ERROR, _NEEDS_MODERN.format(negotiated.version))
+        return self._finished(outcome, negotiated, purpose)
+
+    def _surroundings(
+        self, message: Request, context: RequestContext, negotiated: Negotiated, purpose: str
+    ) -> tuple[HTTPRequest, Channel, InputRound]:
+        """What a tool or prompt function runs with besides its arguments."""
+        default_level = None if negotiated.modern else LEGACY_LOG_LEVEL
+        channel = Channel.for_request(
+            message.params, context.notify, default_level, context.cancelled
+        )
+        return context.request, channel, self._input_round(message, negotiated, purpose)
+
+    def _finished(
+        self, outcome: dict[str, Any] | InputRequired, negotiated: Negotiated, purpose: str
+    ) -> dict[str, Any]:
         if isinstance(outcome, InputRequired):
-            if not negotiated.modern:
-                raise JSONRPCError(INTERNAL_ERROR, _NEEDS_MODERN.format(negotiated.version))
             return self._input_required(outcome, negotiated, purpose)
         return outcome
 
@@ -198,11 +202,12 @@ def _completion(values: list[str]) -> dict[str, Any]:
     }
 
 
-def _channel(message: Request, context: RequestContext, negotiated: Negotiated) -> Channel:
-    default_level = None if negotiated.modern else LEGACY_LOG_LEVEL
-    channel = Channel.for_request(message.params, context.notify, default_level)
-    channel.cancelled = context.cancelled
-    return channel
+def _visible(items: Mapping[str, Item], name: str, kind: str, scopes: frozenset[str]) -> Item:
+    """The named tool or prompt; one the caller may not see is answered as unknown."""
+    item = items.get(name)
+    if item is None or not item.scopes <= scopes:
+        raise JSONRPCError(INVALID_PARAMS, f"Unknown {kind}: {short(name)}")
+    return item
 
 
 def _name_and_arguments(params: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:

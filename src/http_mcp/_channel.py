@@ -56,7 +56,11 @@ class Channel:
 
     @classmethod
     def for_request(
-        cls, params: Mapping[str, Any], notify: Notify | None, default_level: LogLevel | None
+        cls,
+        params: Mapping[str, Any],
+        notify: Notify | None,
+        default_level: LogLevel | None,
+        cancelled: CancelFlag,
     ) -> Channel:
         meta = params.get("_meta")
         meta = meta if isinstance(meta, dict) else {}
@@ -65,7 +69,7 @@ class Channel:
             token = None
         level = meta.get(META_LOG_LEVEL, default_level)
         threshold = LOG_LEVELS.index(level) if level in LOG_LEVELS else None
-        return cls(notify=notify, progress_token=token, log_threshold=threshold)
+        return cls(notify, token, threshold, cancelled)
 
     async def progress(self, progress: float, total: float | None, message: str | None) -> None:
         if self.notify is None or self.progress_token is None:

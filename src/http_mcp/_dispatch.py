@@ -21,6 +21,7 @@ from http_mcp._protocol import (
     SUPPORTED_VERSIONS,
     Negotiated,
     negotiate,
+    unsupported_version,
 )
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource
@@ -29,7 +30,6 @@ from http_mcp.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     METHOD_NOT_FOUND,
-    UNSUPPORTED_PROTOCOL_VERSION,
     JSONRPCError,
     Message,
     Notification,
@@ -82,6 +82,9 @@ class Dispatcher:
             "logging": {},
         }
         self._result_meta = {META_SERVER_INFO: catalog.server_info}
+        self._hints = {kind: self._cache_hints(items) for kind, items in self._items.items()}
+        everything = [item for items in self._items.values() for item in items]
+        self._discover_hints = self._cache_hints(everything)
         self._visible: dict[tuple[str, frozenset[str]], Sequence[Listed]] = {}
         self._lists: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
         calls = Calls(catalog.tools, catalog.prompts, catalog.resources, catalog.codec)
@@ -123,11 +126,7 @@ class Dispatcher:
     def _acknowledge(self, message: Message, context: RequestContext) -> Reply | None:
         version = context.header_version
         if version is not None and version not in SUPPORTED_VERSIONS:
-            error = JSONRPCError(
-                UNSUPPORTED_PROTOCOL_VERSION,
-                "Unsupported protocol version",
-                {"supported": list(SUPPORTED_VERSIONS), "requested": version},
-            )
+            error = unsupported_version(version)
             return Reply(error.to_bytes(), error.code, modern=True)
         if isinstance(message, Notification):
             logger.debug("notification %r acknowledged", message.method)
@@ -165,7 +164,7 @@ class Dispatcher:
         if next_cursor is not None:
             result["nextCursor"] = next_cursor
         if negotiated.modern:
-            result.update(self._cache_hints(self._items[kind]))
+            result.update(self._hints[kind])
         encoded = to_json(result)
         _remember(self._lists, key, encoded)
         return encoded
@@ -231,8 +230,7 @@ class Dispatcher:
         }
         if self.catalog.instructions is not None:
             result["instructions"] = self.catalog.instructions
-        everything = [item for items in self._items.values() for item in items]
-        return {**result, **self._cache_hints(everything)}
+        return {**result, **self._discover_hints}
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:

@@ -111,12 +111,13 @@ class HTTPApp:
         if body is None:
             await _send(send, *_too_large(self._max_message_size))
             return
+        headers = _routing_headers(scope)
         try:
             message = parse(body)
         except JSONRPCError as exc:
-            await _send(send, _parse_failure_status(exc, scope), exc.to_bytes())
+            status = _parse_failure_status(exc, headers.get(HEADER_PROTOCOL_VERSION))
+            await _send(send, status, exc.to_bytes())
             return
-        headers = _routing_headers(scope)
         if _DUPLICATE in headers.values():
             request_id = message.id if isinstance(message, JSONRPCRequest) else None
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
@@ -241,14 +242,11 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def _parse_failure_status(exc: JSONRPCError, scope: Scope) -> int:
+def _parse_failure_status(exc: JSONRPCError, header_version: str | None) -> int:
     """400, except for invalid params at the handshake wire, which answers them with 200."""
-    if exc.code != INVALID_PARAMS:
-        return 400
-    for name, value in scope["headers"]:
-        if name == b"mcp-protocol-version":
-            return 200 if value.decode("latin-1").strip() in LEGACY_VERSIONS else 400
-    return 200
+    if exc.code == INVALID_PARAMS and (header_version is None or header_version in LEGACY_VERSIONS):
+        return 200
+    return 400
 
 
 def _routing_headers(scope: Scope) -> dict[str, str]:

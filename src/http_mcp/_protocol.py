@@ -83,7 +83,7 @@ def negotiate(
     meta = message.params.get("_meta")
     if not isinstance(meta, dict):
         if header_version is not None and header_version not in SUPPORTED_VERSIONS:
-            raise _unsupported(header_version, message.id)
+            raise unsupported_version(header_version, message.id)
         raise JSONRPCError(
             INVALID_PARAMS,
             f"params._meta must be an object carrying {META_PROTOCOL_VERSION!r} and "
@@ -105,7 +105,7 @@ def negotiate(
             INVALID_PARAMS, f"{META_PROTOCOL_VERSION} must be a string", request_id=message.id
         )
     if version not in MODERN_VERSIONS:
-        raise _unsupported(version, message.id)
+        raise unsupported_version(version, message.id)
     capabilities = meta[META_CLIENT_CAPABILITIES]
     if not isinstance(capabilities, dict):
         raise JSONRPCError(
@@ -115,7 +115,7 @@ def negotiate(
     return Negotiated(version, True, capabilities, info if isinstance(info, dict) else None)
 
 
-def _unsupported(version: Any, request_id: Any) -> JSONRPCError:
+def unsupported_version(version: Any, request_id: Any = None) -> JSONRPCError:
     return JSONRPCError(
         UNSUPPORTED_PROTOCOL_VERSION,
         "Unsupported protocol version",

@@ -261,15 +261,22 @@ def _compile(template: str) -> re.Pattern[str]:
 def find(
     resources: Sequence[RegisteredResource], uri: str, scopes: frozenset[str]
 ) -> tuple[RegisteredResource, dict[str, str]] | None:
-    """The first resource, then the first template, that matches `uri` and the caller may see.
+    """The first of `resources` that matches `uri` and the caller may see.
 
-    A resource hidden by its scopes is skipped, not refused, so that it answers exactly as if
-    it were absent: a template matching the same URI serves it then.
+    Give fixed resources before templates (`in_lookup_order`), so that a fixed URI wins over
+    a template that also matches it. A resource hidden by its scopes is skipped, not refused,
+    so that it answers exactly as if it were absent: a template matching the same URI serves
+    it then.
     """
-    for resource in sorted(resources, key=lambda r: r.pattern is not None):
+    for resource in resources:
         if not resource.scopes <= scopes:
             continue
         values = resource.match(uri)
         if values is not None:
             return resource, values
     return None
+
+
+def in_lookup_order(resources: Sequence[RegisteredResource]) -> list[RegisteredResource]:
+    """Fixed resources first, then templates, each in declaration order."""
+    return sorted(resources, key=lambda r: r.pattern is not None)

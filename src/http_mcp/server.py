@@ -149,11 +149,7 @@ class MCPServer:
         return {
             "tools/call": {t.name: t.scopes for t in catalog.tools if t.scopes},
             "prompts/get": {p.name: p.scopes for p in catalog.prompts if p.scopes},
-            "resources/read": {
-                str(r.definition.get("uri") or r.definition["uriTemplate"]): r.scopes
-                for r in catalog.resources
-                if r.scopes
-            },
+            "resources/read": {_address(r): r.scopes for r in catalog.resources if r.scopes},
         }
 
     async def serve_stdio(
