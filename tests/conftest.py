@@ -111,6 +111,20 @@ class Wire:
         return await self.client.post(URL, json=body, headers=all_headers, **kwargs)
 
 
+async def send(
+    wire: Wire,
+    era: str,
+    method: str,
+    params: Mapping[str, Any] | None = None,
+    /,
+    **headers: str,
+) -> httpx.Response:
+    """Post `method` at the era a test is parametrized with: "modern" or "legacy"."""
+    if era == "modern":
+        return await wire.modern(method, params, **headers)
+    return await wire.legacy(method, params, **headers)
+
+
 def _dashed(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.replace("_", "-"): value for name, value in headers.items()}
 

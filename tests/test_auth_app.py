@@ -43,7 +43,7 @@ from tests.auth_support import (
     mint,
     rsa_key,
 )
-from tests.conftest import Wire, legacy_request, wire_for
+from tests.conftest import Wire, legacy_request, send, wire_for
 
 pytestmark = pytest.mark.anyio
 
@@ -77,14 +77,6 @@ async def protect() -> AsyncIterator[Protect]:
 
 def bearer(scope: str | None = "mcp:read") -> dict[str, str]:
     return {"authorization": f"Bearer {mint(KEY, scope=scope)}"}
-
-
-async def send(
-    wire: Wire, era: str, method: str, params: dict[str, Any] | None = None, **headers: str
-) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(method, params, **headers)
-    return await wire.legacy(method, params, **headers)
 
 
 def call_params(tool: str) -> dict[str, Any]:

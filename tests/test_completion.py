@@ -18,6 +18,7 @@ from starlette.routing import Route
 from http_mcp import MCPServer
 from http_mcp.types import Arguments, Prompt, PromptMessage, ResourceTemplate, TextContent
 from tests.conftest import LEGACY, MODERN, Wire
+from tests.conftest import send as send_at
 
 pytestmark = pytest.mark.anyio
 
@@ -122,9 +123,7 @@ def template_ref(uri: str) -> dict[str, Any]:
 
 
 async def send(wire: Wire, era: str, params: dict[str, Any], **headers: str) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern("completion/complete", params, **headers)
-    return await wire.legacy("completion/complete", params, **headers)
+    return await send_at(wire, era, "completion/complete", params, **headers)
 
 
 async def complete(

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 from mcp import types as sdk
@@ -29,7 +28,7 @@ from http_mcp.types import (
     Tool,
     ToolResult,
 )
-from tests.conftest import LEGACY, MODERN, Wire
+from tests.conftest import LEGACY, MODERN, Wire, send
 
 pytestmark = pytest.mark.anyio
 
@@ -186,14 +185,6 @@ PROMPTS = (Prompt(func=picture_prompt),)
 
 def make_server() -> MCPServer:
     return MCPServer(name="s", version="1", tools=TOOLS, prompts=PROMPTS)
-
-
-async def send(
-    wire: Wire, era: str, method: str, params: dict[str, Any] | None = None
-) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(method, params)
-    return await wire.legacy(method, params)
 
 
 async def call(wire: Wire, era: str, name: str) -> dict[str, Any]:

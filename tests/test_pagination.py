@@ -12,6 +12,7 @@ import pytest
 from http_mcp import MCPServer
 from http_mcp.types import Prompt, Tool
 from tests.conftest import Wire
+from tests.conftest import send as send_at
 
 pytestmark = pytest.mark.anyio
 
@@ -39,9 +40,7 @@ def catalog(page_size: int | None, scoped: frozenset[str] = frozenset()) -> MCPS
 async def send(
     wire: Wire, era: str, kind: str, params: dict[str, Any], **headers: str
 ) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(f"{kind}/list", params, **headers)
-    return await wire.legacy(f"{kind}/list", params, **headers)
+    return await send_at(wire, era, f"{kind}/list", params, **headers)
 
 
 async def walk(wire: Wire, era: str, kind: str, **headers: str) -> list[list[str]]:

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import BaseModel, Field
 
@@ -25,21 +24,13 @@ from http_mcp.types import (
     TextContent,
     TextResourceContents,
 )
-from tests.conftest import Wire
+from tests.conftest import Wire, send
 
 pytestmark = pytest.mark.anyio
 
 WireOf = Callable[..., Wire]
 ERAS = pytest.mark.parametrize("era", ["modern", "legacy"])
 SECRET = "secret-db-password"
-
-
-async def send(
-    wire: Wire, era: str, method: str, params: dict[str, Any] | None = None
-) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(method, params)
-    return await wire.legacy(method, params)
 
 
 async def get(wire: Wire, era: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -28,7 +27,7 @@ from http_mcp.types import (
     ResourceTemplate,
     TextResourceContents,
 )
-from tests.conftest import LEGACY, MODERN, Wire
+from tests.conftest import LEGACY, MODERN, Wire, send
 
 pytestmark = pytest.mark.anyio
 
@@ -142,14 +141,6 @@ def make_server(**kwargs: Any) -> MCPServer:
         VAULT_ENTRY,
     )
     return MCPServer(name="s", version="1", resources=resources, **kwargs)
-
-
-async def send(
-    wire: Wire, era: str, method: str, params: dict[str, Any] | None = None, **headers: str
-) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(method, params, **headers)
-    return await wire.legacy(method, params, **headers)
 
 
 async def result_of(

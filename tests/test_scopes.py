@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import BaseModel
 from starlette.applications import Starlette
@@ -13,7 +12,7 @@ from starlette.routing import Route
 
 from http_mcp import MCPServer
 from http_mcp.types import Arguments, Prompt, Resource, Tool
-from tests.conftest import Wire, wire_for
+from tests.conftest import Wire, send, wire_for
 
 pytestmark = pytest.mark.anyio
 
@@ -57,14 +56,6 @@ PROMPTS = (
 SERVER = MCPServer(name="s", version="1", tools=TOOLS, prompts=PROMPTS)
 # The same server without anything scoped: what "no such tool" looks like.
 BARE = MCPServer(name="s", version="1", tools=TOOLS[:1], prompts=PROMPTS[:1])
-
-
-async def send(
-    wire: Wire, era: str, method: str, params: dict[str, Any] | None = None, /, **headers: str
-) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(method, params, **headers)
-    return await wire.legacy(method, params, **headers)
 
 
 async def names(wire: Wire, era: str, kind: str, **headers: str) -> list[str]:

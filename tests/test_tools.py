@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-import httpx
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel, Field
@@ -26,21 +25,13 @@ from http_mcp.types import (
     Tool,
     ToolAnnotations,
 )
-from tests.conftest import Wire
+from tests.conftest import Wire, send
 
 pytestmark = pytest.mark.anyio
 
 WireOf = Callable[..., Wire]
 ERAS = pytest.mark.parametrize("era", ["modern", "legacy"])
 SECRET = "secret-db-password"
-
-
-async def send(
-    wire: Wire, era: str, method: str, params: dict[str, Any] | None = None
-) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern(method, params)
-    return await wire.legacy(method, params)
 
 
 async def call(wire: Wire, era: str, params: dict[str, Any]) -> dict[str, Any]:

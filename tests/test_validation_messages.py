@@ -21,6 +21,7 @@ from pydantic import (
 from http_mcp import MCPServer
 from http_mcp.types import Arguments, Tool
 from tests.conftest import Wire
+from tests.conftest import send as send_at
 
 pytestmark = pytest.mark.anyio
 
@@ -122,9 +123,7 @@ SERVER = MCPServer(
 
 
 async def send(wire: Wire, era: str, params: dict[str, Any]) -> httpx.Response:
-    if era == "modern":
-        return await wire.modern("tools/call", params)
-    return await wire.legacy("tools/call", params)
+    return await send_at(wire, era, "tools/call", params)
 
 
 async def message_for(wire: Wire, era: str, tool: str, arguments: dict[str, Any]) -> str:
