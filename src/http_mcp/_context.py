@@ -10,7 +10,7 @@ from starlette.requests import Request
 from http_mcp._channel import CancelFlag, Notify
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestContext:
     """One incoming message's surroundings.
 
@@ -33,7 +33,7 @@ class RequestContext:
     cancelled: CancelFlag = field(default_factory=CancelFlag)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """A serialized JSON-RPC response and what a transport needs to frame it."""
 

@@ -35,6 +35,7 @@ from http_mcp.jsonrpc import (
     Notification,
     Request,
     raw_result_bytes,
+    result_bytes,
 )
 
 logger = logging.getLogger("http_mcp")
@@ -145,7 +146,7 @@ class Dispatcher:
         result = await handler(message, context, negotiated)
         if negotiated.modern:
             result = {"resultType": "complete", **result, "_meta": self._result_meta}
-        return raw_result_bytes(message.id, to_json(result))
+        return result_bytes(message.id, result)
 
     # -- lists ---------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ into a message, lets the dispatcher answer it and maps the JSON-RPC error code t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -40,7 +40,7 @@ from http_mcp.jsonrpc import Request as JSONRPCRequest
 
 logger = logging.getLogger("http_mcp")
 
-Handle = Callable[[Message, RequestContext], Awaitable[Reply | None]]
+Handle = Callable[[Message, RequestContext], Coroutine[Any, Any, Reply | None]]
 
 _ALWAYS_400: Final = frozenset(
     {
@@ -57,7 +57,6 @@ _ROUTING_HEADERS: Final = (
     HEADER_METHOD.encode(),
     HEADER_NAME.encode(),
 )
-_DUPLICATE: Final = "\x00duplicate header"
 _DUPLICATE_TEXT: Final = "Header mismatch: a routing header appears more than once"
 _JSON_TYPES: Final = (b"application/json", b"application/*", b"*/*")
 _SSE_TYPES: Final = (b"text/event-stream", b"text/*", b"*/*")
@@ -99,11 +98,12 @@ class HTTPApp:
             return
         if scope["type"] != "http":
             return
-        refused = self._origin_policy.refusal(scope)
+        headers = _Headers(scope["headers"])
+        refused = self._origin_policy.refusal(scope, headers.host, headers.origin)
         if refused is not None:
             await _send(send, *refused)
             return
-        refusal, accepts_sse = _refusal(scope, self._max_message_size)
+        refusal = _refusal(scope["method"], headers, self._max_message_size)
         if refusal is not None:
             await _send(send, *refusal)
             return
@@ -111,25 +111,29 @@ class HTTPApp:
         if body is None:
             await _send(send, *_too_large(self._max_message_size))
             return
-        headers = _routing_headers(scope)
+        routing = headers.routing
         try:
             message = parse(body)
         except JSONRPCError as exc:
-            status = _parse_failure_status(exc, headers.get(HEADER_PROTOCOL_VERSION))
+            status = (
+                400
+                if headers.duplicate
+                else _parse_failure_status(exc, routing.get(HEADER_PROTOCOL_VERSION))
+            )
             await _send(send, status, exc.to_bytes())
             return
-        if _DUPLICATE in headers.values():
+        if headers.duplicate:
             request_id = message.id if isinstance(message, JSONRPCRequest) else None
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
         runs_user_code = isinstance(message, JSONRPCRequest) and message.method in _USER_CODE
-        stream = ResponseStream(send) if runs_user_code and accepts_sse else None
+        stream = ResponseStream(send) if runs_user_code and headers.accepts_sse else None
         context = RequestContext(
-            request=Request(scope, receive),
-            scopes=_scopes_of(scope),
-            header_version=headers.get(HEADER_PROTOCOL_VERSION),
-            routing_headers=headers,
-            notify=stream.notify if stream is not None else None,
+            Request(scope, receive),
+            _scopes_of(scope),
+            routing.get(HEADER_PROTOCOL_VERSION),
+            routing,
+            None if stream is None else stream.notify,
         )
         if not runs_user_code:
             reply = await self._handle(message, context)
@@ -149,40 +153,82 @@ class HTTPApp:
 
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
 
+# What `_Headers` looks for, by lower-case name.
+_HOST, _ORIGIN, _CONTENT_TYPE, _ACCEPT, _LENGTH, _ROUTING = range(6)
+_WANTED: Final = {
+    b"host": _HOST,
+    b"origin": _ORIGIN,
+    b"content-type": _CONTENT_TYPE,
+    b"accept": _ACCEPT,
+    b"content-length": _LENGTH,
+    **dict.fromkeys(_ROUTING_HEADERS, _ROUTING),
+}
 
-def _refusal(scope: Scope, limit: int) -> tuple[Refusal | None, bool]:
-    """What HTTP alone refuses, and whether the client accepts an event stream."""
-    if scope["method"] != "POST":
+
+class _Headers:
+    """The request headers this transport reads, found in one pass.
+
+    `host`, `origin` and `accept` join repeated values with commas; `routing` holds the MCP
+    routing and `Mcp-Param-*` headers by lower-case name, and `duplicate` says whether one
+    of them came twice.
+    """
+
+    __slots__ = ("accept", "content_type", "duplicate", "host", "length", "origin", "routing")
+
+    def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
+        host = origin = accept = None
+        content_type = length = b""
+        routing: dict[str, str] = {}
+        duplicate = False
+        for name, value in raw:
+            kind = _WANTED.get(name)
+            if kind is None:
+                if not name.startswith(b"mcp-param-"):
+                    continue
+                kind = _ROUTING
+            if kind == _ROUTING:
+                key = name.decode("latin-1")
+                duplicate = duplicate or key in routing
+                routing[key] = value.decode("latin-1").strip(" \t")
+            elif kind == _HOST:
+                host = value if host is None else host + b"," + value
+            elif kind == _ORIGIN:
+                origin = value if origin is None else origin + b"," + value
+            elif kind == _CONTENT_TYPE:
+                content_type = value
+            elif kind == _ACCEPT:
+                accept = value if accept is None else accept + b"," + value
+            else:
+                length = value
+        self.host: bytes | None = host
+        self.origin: bytes | None = origin
+        self.content_type: bytes = content_type
+        self.accept: bytes | None = accept
+        self.length: bytes = length
+        self.routing = routing
+        self.duplicate = duplicate
+
+    @property
+    def accepts_sse(self) -> bool:
+        return self.accept is None or _accepted(self.accept)[1]
+
+
+def _refusal(method: str, headers: _Headers, limit: int) -> Refusal | None:
+    """What HTTP alone refuses: the method, the content type, what is accepted, the size."""
+    if method != "POST":
         message = "Method not allowed: this MCP endpoint takes POST"
-        return (405, error_bytes(None, INVALID_REQUEST, message), [(b"allow", b"POST")]), False
-    content_type = b""
-    accept: bytes | None = None
-    length = b""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            content_type = value
-        elif name == b"accept":
-            accept = value if accept is None else accept + b"," + value
-        elif name == b"content-length":
-            length = value
+        return 405, error_bytes(None, INVALID_REQUEST, message), [(b"allow", b"POST")]
+    content_type = headers.content_type
     if content_type != b"application/json" and (
         content_type.split(b";", 1)[0].strip().lower() != b"application/json"
     ):
-        return (
-            415,
-            _error("Unsupported media type: send Content-Type: application/json"),
-            [],
-        ), False
-    json_ok, sse_ok = (True, True) if accept is None else _accepted(accept)
-    if not json_ok:
-        return (
-            406,
-            _error("Not acceptable: the Accept header must admit application/json"),
-            [],
-        ), False
+        return 415, _error("Unsupported media type: send Content-Type: application/json"), []
+    if headers.accept is not None and not _accepted(headers.accept)[0]:
+        return 406, _error("Not acceptable: the Accept header must admit application/json"), []
+    length = headers.length
     if length.isdigit() and int(length) > limit:
-        return _too_large(limit), False
-    return None, sse_ok
+        return _too_large(limit)
+    return None
 
 
 _ACCEPTED: dict[bytes, tuple[bool, bool]] = {}
@@ -247,16 +293,6 @@ def _parse_failure_status(exc: JSONRPCError, header_version: str | None) -> int:
     if exc.code == INVALID_PARAMS and (header_version is None or header_version in LEGACY_VERSIONS):
         return 200
     return 400
-
-
-def _routing_headers(scope: Scope) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        if name in _ROUTING_HEADERS or name.startswith(b"mcp-param-"):
-            key = name.decode("latin-1")
-            text = value.decode("latin-1").strip(" \t")
-            found[key] = _DUPLICATE if key in found else text
-    return found
 
 
 def _scopes_of(scope: Scope) -> frozenset[str]:

@@ -162,7 +162,7 @@ class InputRequired:
                 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InputRound:
     """What a retried request brought back: the client's answers and the verified state."""
 

@@ -83,15 +83,14 @@ class OriginPolicy:
             self._origins = frozenset(_origin_entry(e) for e in entries if e != "*")
         self._trust_forwarded = trust_forwarded_headers
 
-    def refusal(self, scope: Scope) -> tuple[int, bytes] | None:
-        """The status and JSON-RPC error body refusing this request, or `None` to serve it."""
-        host: bytes | None = None
-        origin: bytes | None = None
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value if host is None else host + b"," + value
-            elif name == b"origin":
-                origin = value if origin is None else origin + b"," + value
+    def refusal(
+        self, scope: Scope, host: bytes | None, origin: bytes | None
+    ) -> tuple[int, bytes] | None:
+        """The status and JSON-RPC error body refusing this request, or `None` to serve it.
+
+        `host` and `origin` are the request's headers of those names (repeated values joined
+        with commas), or `None` when it has none.
+        """
         host_text = None if host is None else host.decode("latin-1")
         host_header = "Host"
         proto = None

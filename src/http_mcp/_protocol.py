@@ -49,7 +49,7 @@ NAME_PARAM_OF_METHOD: Final[Mapping[str, str]] = {
 _SENTINEL = re.compile(r"=\?base64\?(?P<payload>.*)\?=")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Negotiated:
     """The revision a request is answered under, and what its envelope said."""
 

@@ -8,8 +8,8 @@ response itself are its events, and the stream ends with the response.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any, Final, TypeVar
+from collections.abc import Coroutine, Generator
+from typing import Any, Final, Generic, TypeVar
 
 import anyio
 from starlette.types import Receive, Send
@@ -70,14 +70,15 @@ def _event(data: bytes) -> bytes:
 
 
 async def until_disconnect(
-    work: Awaitable[T], receive: Receive, cancelled: CancelFlag
+    work: Coroutine[Any, Any, T], receive: Receive, cancelled: CancelFlag
 ) -> tuple[T | None, bool]:
     """Run `work`; if the client disconnects first, cancel it and set `cancelled`.
 
-    Returns the result and whether the client is still there. Under asyncio a watcher task
-    cancels the request's own task (an anyio task group here costs more than most tool
-    calls), and the watcher is only started once `work` has waited for something: work that
-    finishes without waiting, as most tool calls do, cannot be interrupted anyway.
+    Returns the result and whether the client is still there. `work` takes its first step
+    right here: most tool calls finish without waiting for anything, cannot be interrupted
+    anyway, and so need no watcher. Only work that waits gets one: under asyncio a task
+    reading `receive` that cancels the request's own task on a disconnect (an anyio task
+    group per request costs more than most tool calls).
     """
     try:
         task = asyncio.current_task()
@@ -85,41 +86,70 @@ async def until_disconnect(
         task = None
     if task is None:
         return await _until_disconnect_anyio(work, receive, cancelled)
-    watch = _Watch(task, receive, cancelled)
-    start = asyncio.get_running_loop().call_soon(watch.start)
     try:
-        result = await work
+        awaited = work.send(None)
+    except StopIteration as finished:
+        return finished.value, True
+    watch = _Watch(task, receive, cancelled)
+    try:
+        result: T = await _Resumed(work, awaited)
     except asyncio.CancelledError:
         if not cancelled.is_set():
             raise
         task.uncancel()
         return None, False
     finally:
-        start.cancel()
         watch.stop()
     return result, True
 
 
+class _Resumed(Generic[T]):
+    """Awaits the rest of a coroutine whose first step was taken by hand.
+
+    Does what `await` does, from the second step on: what the coroutine waits for goes to
+    the task, what the task sends or throws goes back to the coroutine.
+    """
+
+    __slots__ = ("_awaited", "_work")
+
+    def __init__(self, work: Coroutine[Any, Any, T], awaited: Any) -> None:
+        self._work = work
+        self._awaited = awaited
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        work, awaited = self._work, self._awaited
+        while True:
+            try:
+                sent = yield awaited
+            except GeneratorExit:
+                work.close()
+                raise
+            except BaseException as exc:
+                try:
+                    awaited = work.throw(exc)
+                except StopIteration as finished:
+                    return finished.value  # type: ignore[no-any-return]
+            else:
+                try:
+                    awaited = work.send(sent)
+                except StopIteration as finished:
+                    return finished.value  # type: ignore[no-any-return]
+
+
 class _Watch:
-    __slots__ = ("_cancelled", "_finished", "_receive", "_task", "_watcher")
+    __slots__ = ("_cancelled", "_finished", "_task", "_watcher")
 
     def __init__(self, task: asyncio.Task[Any], receive: Receive, cancelled: CancelFlag) -> None:
         self._task = task
-        self._receive = receive
         self._cancelled = cancelled
         self._finished = False
-        self._watcher: asyncio.Future[bool] | None = None
-
-    def start(self) -> None:
-        if not self._finished:
-            self._watcher = asyncio.ensure_future(_disconnected(self._receive))
-            self._watcher.add_done_callback(self._on_disconnect)
+        self._watcher = asyncio.ensure_future(_disconnected(receive))
+        self._watcher.add_done_callback(self._on_disconnect)
 
     def stop(self) -> None:
         self._finished = True
-        if self._watcher is not None:
-            self._watcher.remove_done_callback(self._on_disconnect)
-            self._watcher.cancel()
+        self._watcher.remove_done_callback(self._on_disconnect)
+        self._watcher.cancel()
 
     def _on_disconnect(self, done: asyncio.Future[bool]) -> None:
         if self._finished or done.cancelled() or done.exception() is not None:
@@ -136,7 +166,7 @@ async def _disconnected(receive: Receive) -> bool:
 
 
 async def _until_disconnect_anyio(
-    work: Awaitable[T], receive: Receive, cancelled: CancelFlag
+    work: Coroutine[Any, Any, T], receive: Receive, cancelled: CancelFlag
 ) -> tuple[T | None, bool]:
     result: T | None = None
     async with anyio.create_task_group() as group:

@@ -115,7 +115,7 @@ class MCPServer:
         )
         self._max_message_size = max_message_size
         self._app = HTTPApp(
-            self.handle,
+            self._dispatcher.handle,
             max_message_size,
             server=self,
             allowed_hosts=allowed_hosts,

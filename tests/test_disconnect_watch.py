@@ -1,0 +1,134 @@
+"""`until_disconnect`: the first step taken by hand, a watcher only for work that waits."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from http_mcp._channel import CancelFlag
+from http_mcp._sse import until_disconnect
+
+pytestmark = pytest.mark.anyio
+
+
+async def stays_connected() -> dict[str, Any]:
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+async def test_work_that_never_waits_gets_no_watcher() -> None:
+    async def quick() -> int:
+        return len(asyncio.all_tasks())
+
+    async def waits() -> int:
+        await asyncio.sleep(0)
+        return len(asyncio.all_tasks())
+
+    before = len(asyncio.all_tasks())
+    assert await until_disconnect(quick(), stays_connected, CancelFlag()) == (before, True)
+    assert await until_disconnect(waits(), stays_connected, CancelFlag()) == (before + 1, True)
+
+
+async def test_values_and_errors_pass_through_after_the_first_wait() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def answer(value: str) -> str:
+        future: asyncio.Future[str] = loop.create_future()
+        loop.call_soon(future.set_result, value)
+        return await future + "!"
+
+    async def fails() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("broken after waiting")
+
+    async def recovers() -> str:
+        future: asyncio.Future[str] = loop.create_future()
+        loop.call_soon(future.set_exception, KeyError("k"))
+        try:
+            await future
+        except KeyError:
+            await asyncio.sleep(0)
+            return "recovered"
+        return "not reached"
+
+    assert await until_disconnect(answer("yes"), stays_connected, CancelFlag()) == ("yes!", True)
+    with pytest.raises(ValueError, match="broken after waiting"):
+        await until_disconnect(fails(), stays_connected, CancelFlag())
+    assert await until_disconnect(recovers(), stays_connected, CancelFlag()) == (
+        "recovered",
+        True,
+    )
+
+
+async def test_a_disconnect_cancels_waiting_work_and_sets_the_flag() -> None:
+    gone = asyncio.Event()
+    seen: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def slow() -> str:
+        gone.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+        return "never"
+
+    flag = CancelFlag()
+    assert await asyncio.wait_for(until_disconnect(slow(), receive, flag), 5) == (None, False)
+    assert flag.is_set()
+    assert seen == ["cancelled"]
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_cancelling_the_request_elsewhere_is_not_taken_for_a_disconnect() -> None:
+    started = asyncio.Event()
+    flag = CancelFlag()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    request = asyncio.ensure_future(until_disconnect(slow(), stays_connected, flag))
+    await started.wait()
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert not flag.is_set()
+
+
+async def test_closing_the_request_closes_the_work() -> None:
+    finished: list[str] = []
+
+    async def slow() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            finished.append("closed")
+
+    request = until_disconnect(slow(), stays_connected, CancelFlag())
+    request.send(None)  # the work waits: the request is suspended on it
+    request.close()
+    assert finished == ["closed"]
+
+
+async def test_work_that_handles_a_cancellation_returns_its_own_answer() -> None:
+    started = asyncio.Event()
+
+    async def stubborn() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return "cleaned up"
+        return "never"
+
+    request = asyncio.ensure_future(until_disconnect(stubborn(), stays_connected, CancelFlag()))
+    await started.wait()
+    request.cancel()
+    assert await request == ("cleaned up", True)
