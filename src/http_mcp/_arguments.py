@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-import anyio.from_thread
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 
@@ -19,6 +18,7 @@ from http_mcp._input import (
     SamplingResponse,
     parse_response,
 )
+from http_mcp._invoke import run_from_thread
 
 TInputs = TypeVar("TInputs", bound=BaseModel)
 TValue = TypeVar("TValue")
@@ -126,11 +126,11 @@ class Arguments(Generic[TInputs]):
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None:
         """`report_progress` for sync functions, which run in a worker thread."""
-        anyio.from_thread.run(functools.partial(self.report_progress, progress, total, message))
+        run_from_thread(functools.partial(self.report_progress, progress, total, message))
 
     def log_sync(self, level: LogLevel, data: Any, *, logger: str | None = None) -> None:
         """`log` for sync functions, which run in a worker thread."""
-        anyio.from_thread.run(functools.partial(self.log, level, data, logger=logger))
+        run_from_thread(functools.partial(self.log, level, data, logger=logger))
 
     def get_state_key(self, key: str, value_type: type[TValue]) -> TValue:
         """Return the lifespan state value `key`, checked to be a `value_type`.
