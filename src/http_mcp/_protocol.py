@@ -90,8 +90,8 @@ def negotiate(
             f"{META_CLIENT_CAPABILITIES!r}",
             request_id=message.id,
         )
-    missing = [k for k in (META_PROTOCOL_VERSION, META_CLIENT_CAPABILITIES) if k not in meta]
-    if missing:
+    if META_PROTOCOL_VERSION not in meta or META_CLIENT_CAPABILITIES not in meta:
+        missing = [k for k in (META_PROTOCOL_VERSION, META_CLIENT_CAPABILITIES) if k not in meta]
         raise JSONRPCError(
             INVALID_PARAMS,
             f"params._meta is missing {', '.join(repr(k) for k in missing)}",
@@ -144,8 +144,8 @@ def _mismatch(text: str, message: Request) -> JSONRPCError:
 
 def decode_header_value(value: str | None) -> str | None:
     """Undo the `=?base64?...?=` form clients use for values a header cannot carry."""
-    if value is None:
-        return None
+    if value is None or not value.startswith("=?"):
+        return value
     match = _SENTINEL.fullmatch(value)
     if match is None:
         return value

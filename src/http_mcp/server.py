@@ -16,7 +16,6 @@ from http_mcp._http import HTTPApp
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
-from http_mcp._stdio import StdioSession, protocol_stdout
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import Message
 
@@ -171,6 +170,9 @@ class MCPServer:
             stdout: Where responses go; default the process's stdout, which is then reserved
                 for protocol frames (anything else written to it goes to stderr).
         """
+        # Imported here: servers that only speak HTTP never load the STDIO transport.
+        from http_mcp._stdio import StdioSession, protocol_stdout
+
         session = StdioSession(
             handle=self.handle,
             scopes=frozenset(scopes),
