@@ -47,7 +47,9 @@ PEERS: Final = (
         "floor (bare Starlette)",
         "floor",
         (UVICORN, *COMMON),
-        "import pydantic, starlette.applications, starlette.routing",
+        # What the floor's server module imports (a Pydantic model needs pydantic.main).
+        "from pydantic import BaseModel; import pydantic_core, starlette.applications, "
+        "starlette.requests, starlette.responses, starlette.routing",
     ),
     Peer(
         "httpmcp",
