@@ -23,6 +23,7 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from http_mcp import MCPServer
+from http_mcp._stdio import _PipeLines
 from http_mcp.types import Tool
 from tests.conftest import LEGACY, legacy_request, modern_request
 from tests.fixtures.stdio_server import GREETING, SECRET, SHUTDOWN, EchoInput, echo, server
@@ -405,6 +406,131 @@ async def test_cancellation_of_an_unknown_request_is_ignored() -> None:
     data = frame(cancel(99)) + frame(call("echo", {"text": "still here"}, request_id=1))
     [response] = await serve_bytes(data)
     assert text_of(response) == "still here"
+
+
+async def serve_pipe(data: bytes, target: MCPServer = server, piece: int = 64) -> list[Any]:
+    """Like `serve_bytes`, but stdin is a pipe (read by the event loop), fed `piece` bytes at
+    a time by another thread."""
+    read_in, write_in = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_in, "wb", buffering=0) as pipe:
+            for start in range(0, len(data), piece):
+                pipe.write(data[start : start + piece])
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    stdout = io.BytesIO()
+    try:
+        with os.fdopen(read_in, "rb") as stdin, anyio.fail_after(TIMEOUT):
+            await target.serve_stdio(stdin=stdin, stdout=stdout)
+    finally:
+        feeder.join(TIMEOUT)
+    return parse_lines(stdout.getvalue())
+
+
+async def test_pipe_lines_are_split_and_limited_whatever_the_pieces_they_arrive_in() -> None:
+    lines = _PipeLines(limit=5)
+    for data in [b"ab", b"c\n12345", b"6789\nxy", b"z\n", b"1234567", b"89\n", b"12345\n", b"ta"]:
+        lines.data_received(data)
+    lines.eof_received()
+    assert [line async for line in lines] == [
+        (b"abc\n", False),
+        (b"", True),  # 123456789: over the limit, a line ending in the piece that ends it
+        (b"xyz\n", False),
+        (b"", True),  # 1234567...: over the limit before its end has arrived
+        (b"12345\n", False),  # exactly the limit; the newline is not counted
+        (b"ta", False),  # the last line needs no newline
+    ]
+
+
+async def test_a_read_error_on_a_pipe_ends_its_lines(caplog: pytest.LogCaptureFixture) -> None:
+    lines = _PipeLines(limit=100)
+    lines.data_received(b"one\ntw")
+    lines.connection_lost(OSError(errno.EIO, "Input/output error"))
+    assert [line async for line in lines] == [(b"one\n", False)]
+    assert "cannot read stdin any more" in caplog.text
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096])
+async def test_a_pipe_is_served_like_a_file(piece: int) -> None:
+    limit = 300
+    small = MCPServer(
+        name="small",
+        version="1",
+        tools=(Tool(func=echo, inputs=EchoInput),),
+        max_message_size=limit,
+    )
+    over_limit = frame(call("echo", {"text": "b" * limit}, request_id=1))
+    data = over_limit + b"\n" + frame(call("echo", {"text": "after"}, request_id=2)) + b"x" * 400
+    via_pipe = await serve_pipe(data, small, piece)
+    via_file = await serve_bytes(data, small)
+    # Answers are written as they are ready, so only their order may differ.
+    assert sorted(map(json.dumps, via_pipe)) == sorted(map(json.dumps, via_file))
+    assert sorted(str(r["id"]) for r in via_pipe) == ["2", "None", "None"]
+
+
+async def test_a_burst_of_requests_on_a_pipe_is_answered_in_full() -> None:
+    # Far more lines arrive at once than are read ahead: reading pauses, then resumes.
+    count = 200
+    data = b"".join(frame(call("echo", {"text": str(n)}, request_id=n)) for n in range(count))
+    answered = by_id(await serve_pipe(data, piece=len(data)))
+    assert sorted(answered) == list(range(count))
+    assert all(text_of(answered[n]) == str(n) for n in range(count))
+
+
+async def test_serving_a_pipe_can_be_cancelled_with_requests_in_flight() -> None:
+    read_in, write_in = os.pipe()
+    started, stopped = anyio.Event(), anyio.Event()
+
+    async def hang() -> str:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            stopped.set()
+        raise AssertionError("unreachable")
+
+    hanging = MCPServer(name="hanging", version="1", tools=(Tool(func=hang),))
+    stdout = io.BytesIO()
+    with os.fdopen(read_in, "rb") as stdin, os.fdopen(write_in, "wb", buffering=0) as feed:
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(hanging.serve_stdio, stdin=stdin, stdout=stdout))
+            feed.write(frame(call("hang", {}, request_id=1)))
+            with anyio.fail_after(TIMEOUT):
+                await started.wait()
+            group.cancel_scope.cancel()
+        # serve_stdio returned only once the request in flight had stopped.
+        assert stopped.is_set()
+    assert stdout.getvalue() == b""
+
+
+async def test_cancelling_a_request_twice_is_the_same_as_once() -> None:
+    data = b"".join(
+        [
+            frame(call("hang", {}, request_id=7)),
+            frame(cancel(7)),
+            frame(cancel(7)),
+            frame(call("open_gate", {}, request_id=2)),
+        ]
+    )
+    [response] = await serve_pipe(data, gated_server(), piece=len(data))
+    assert response["id"] == 2
+
+
+class BrokenStdout(io.BytesIO):
+    def write(self, data: Any) -> int:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
+async def test_an_answer_that_cannot_be_written_is_logged_and_serving_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = frame(call("echo", {"text": "a"}, request_id=1)) + frame(cancel(99))
+    with anyio.fail_after(TIMEOUT):
+        await server.serve_stdio(stdin=io.BytesIO(data), stdout=BrokenStdout())
+    assert "a request could not be answered" in caplog.text
+    assert "Broken pipe" in caplog.text
 
 
 # -- the real process: http-mcp run --stdio ---------------------------------------------------
