@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
+import warnings
 from typing import Any
 
 import pytest
@@ -151,3 +153,24 @@ def test_a_result_nobody_waits_for_is_dropped_and_the_thread_serves_on() -> None
         asyncio.run(abandon(fail, wait_for_it=False))  # its loop is closed before the answer
         release.set()
     assert len(idents_of(workers, 3)) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_starts_threads_of_its_own() -> None:
+    # The parent has idle worker threads; the child has none of them and must not wait for them.
+    def ident() -> int:
+        return threading.get_ident()
+
+    asyncio.run(run_in_thread(ident))
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a threaded process is risky: that risk is the point.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+        try:
+            thread = asyncio.run(asyncio.wait_for(run_in_thread(ident), 5))
+            os._exit(0 if thread != threading.get_ident() else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import os
 import queue
 import threading
 from collections.abc import Awaitable, Callable
@@ -78,12 +79,19 @@ class _Workers:
     """Threads started as calls need them, up to a limit, then kept waiting for more."""
 
     def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._start_afresh()
+
+    def _start_afresh(self) -> None:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._limit = limit
         self._threads = 0
         self._idle = 0  # threads waiting for a job that no submitted job has claimed
         self._backlog = 0  # submitted jobs waiting for a thread to finish its job
+
+    def forget_threads(self) -> None:
+        """In a forked child: the parent's threads were not copied, so count none."""
+        self._start_afresh()
 
     def submit(self, job: Job) -> None:
         with self._lock:
@@ -131,3 +139,5 @@ def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
 
 
 _WORKERS: Final = _Workers(MAX_WORKER_THREADS)
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_WORKERS.forget_threads)
