@@ -168,12 +168,22 @@ _WANTED: Final = {
 class _Headers:
     """The request headers this transport reads, found in one pass.
 
-    `host`, `origin` and `accept` join repeated values with commas; `routing` holds the MCP
-    routing and `Mcp-Param-*` headers by lower-case name, and `duplicate` says whether one
-    of them came twice.
+    `host` and `origin` join repeated values with commas, and so does `Accept` before it is
+    read into `accepts_json` and `accepts_sse`; `routing` holds the MCP routing and
+    `Mcp-Param-*` headers by lower-case name, and `duplicate` says whether one of them came
+    twice.
     """
 
-    __slots__ = ("accept", "content_type", "duplicate", "host", "length", "origin", "routing")
+    __slots__ = (
+        "accepts_json",
+        "accepts_sse",
+        "content_type",
+        "duplicate",
+        "host",
+        "length",
+        "origin",
+        "routing",
+    )
 
     def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
         host = origin = accept = None
@@ -203,14 +213,11 @@ class _Headers:
         self.host: bytes | None = host
         self.origin: bytes | None = origin
         self.content_type: bytes = content_type
-        self.accept: bytes | None = accept
+        # No Accept header admits both.
+        self.accepts_json, self.accepts_sse = (True, True) if accept is None else _accepted(accept)
         self.length: bytes = length
         self.routing = routing
         self.duplicate = duplicate
-
-    @property
-    def accepts_sse(self) -> bool:
-        return self.accept is None or _accepted(self.accept)[1]
 
 
 def _refusal(method: str, headers: _Headers, limit: int) -> Refusal | None:
@@ -223,7 +230,7 @@ def _refusal(method: str, headers: _Headers, limit: int) -> Refusal | None:
         content_type.split(b";", 1)[0].strip().lower() != b"application/json"
     ):
         return 415, _error("Unsupported media type: send Content-Type: application/json"), []
-    if headers.accept is not None and not _accepted(headers.accept)[0]:
+    if not headers.accepts_json:
         return 406, _error("Not acceptable: the Accept header must admit application/json"), []
     length = headers.length
     if length.isdigit() and int(length) > limit:

@@ -33,9 +33,15 @@ def is_async(func: Callable[..., Any]) -> bool:
     )
 
 
-async def invoke(func: Callable[..., Any], is_coroutine: bool, *args: Any) -> Any:
+def invoke(func: Callable[..., Any], is_coroutine: bool, *args: Any) -> Awaitable[Any]:
+    """What to await for `func(*args)`: an async function's own coroutine (no frame of ours
+    around it, on the hot path), or the call run in a worker thread."""
     if is_coroutine:
-        return await func(*args)
+        return func(*args)  # type: ignore[no-any-return]
+    return _in_thread(func, args)
+
+
+async def _in_thread(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     result = await run_in_thread(func, *args)
     if inspect.isawaitable(result):
         return await result

@@ -106,11 +106,11 @@ class RegisteredTool:
         except ValidationError as exc:
             return self._failure("\n".join(describe(exc, self.input_schema)))
         try:
-            given = call_arguments(self.wants_arguments, inputs, request, channel, input_round)
-            if self.is_coroutine:
-                value = await self.tool.func(*given)
-            else:
-                value = await invoke(self.tool.func, False, *given)
+            value = await invoke(
+                self.tool.func,
+                self.is_coroutine,
+                *call_arguments(self.wants_arguments, inputs, request, channel, input_round),
+            )
             if isinstance(value, InputRequired):
                 return value
             return self._success(value)
