@@ -23,7 +23,7 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from http_mcp import MCPServer
-from http_mcp._stdio import _PipeLines
+from http_mcp._stdin import _PipeLines
 from http_mcp.types import Tool
 from tests.conftest import LEGACY, legacy_request, modern_request
 from tests.fixtures.stdio_server import GREETING, SECRET, SHUTDOWN, EchoInput, echo, server
