@@ -8,13 +8,20 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import BaseModel, Field
 
 from http_mcp import MCPServer
-from http_mcp.exceptions import ToolError
 from http_mcp.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, UNSUPPORTED_PROTOCOL_VERSION
-from http_mcp.types import Arguments, Prompt, Tool
+from http_mcp.types import Prompt, Tool
 from tests.conftest import LEGACY, Wire
+from tests.fixtures.era_tools import (
+    SECRET,
+    EchoInput,
+    GreetArguments,
+    archive,
+    crash,
+    echo,
+    greet,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -22,35 +29,6 @@ WireOf = Callable[..., Wire]
 LEGACY_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26"]
 ALL_VERSIONS = {"2026-07-28", *LEGACY_VERSIONS}
 MODERN_ONLY_FIELDS = {"resultType", "_meta", "ttlMs", "cacheScope"}
-SECRET = "hunter2-database-password"
-
-
-class EchoInput(BaseModel):
-    text: str = Field(max_length=20)
-
-
-class GreetArguments(BaseModel):
-    name: str
-
-
-def echo(arguments: Arguments[EchoInput]) -> str:
-    """Echo the text back."""
-    return arguments.inputs.text
-
-
-def archive() -> str:
-    """Read the archive."""
-    raise ToolError("the archive is offline; try again in a minute")
-
-
-def crash() -> str:
-    """Fail the way a bug does."""
-    raise RuntimeError(f"cannot connect with {SECRET}")
-
-
-def greet(arguments: Arguments[GreetArguments]) -> str:
-    """Greet someone."""
-    return f"Hello {arguments.inputs.name}"
 
 
 def make_server() -> MCPServer:

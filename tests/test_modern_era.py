@@ -9,18 +9,25 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import BaseModel, Field
 
 from http_mcp import MCPServer
-from http_mcp.exceptions import ToolError
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
     METHOD_NOT_FOUND,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
-from http_mcp.types import Arguments, Prompt, Tool
+from http_mcp.types import Prompt, Tool
 from tests.conftest import MODERN, URL, Wire, modern_meta, modern_request
+from tests.fixtures.era_tools import (
+    SECRET,
+    EchoInput,
+    GreetArguments,
+    archive,
+    crash,
+    echo,
+    greet,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -31,40 +38,11 @@ META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 SERVER_INFO = {"name": "modern-tests", "version": "3.0.0"}
-SECRET = "hunter2-database-password"
-
-
-class EchoInput(BaseModel):
-    text: str = Field(max_length=20)
-
-
-class GreetArguments(BaseModel):
-    name: str
-
-
-def echo(arguments: Arguments[EchoInput]) -> str:
-    """Echo the text back."""
-    return arguments.inputs.text
-
-
-def archive() -> str:
-    """Read the archive."""
-    raise ToolError("the archive is offline; try again in a minute")
-
-
-def crash() -> str:
-    """Fail the way a bug does."""
-    raise RuntimeError(f"cannot connect with {SECRET}")
 
 
 def hello() -> str:
     """Say hello."""
     return "hello"
-
-
-def greet(arguments: Arguments[GreetArguments]) -> str:
-    """Greet someone."""
-    return f"Hello {arguments.inputs.name}"
 
 
 def make_server(*, list_ttl_ms: int = 60_000, instructions: str | None = "Call echo.") -> MCPServer:
