@@ -226,14 +226,18 @@ async def test_garbage_line_is_a_parse_error_and_serving_continues() -> None:
     assert text_of(answered[2]) == "after"
 
 
-async def test_line_over_the_limit_is_refused_and_later_lines_are_answered() -> None:
-    limit = 300
-    small = MCPServer(
+def echo_server(max_message_size: int) -> MCPServer:
+    return MCPServer(
         name="small",
         version="1",
         tools=(Tool(func=echo, inputs=EchoInput),),
-        max_message_size=limit,
+        max_message_size=max_message_size,
     )
+
+
+async def test_line_over_the_limit_is_refused_and_later_lines_are_answered() -> None:
+    limit = 300
+    small = echo_server(max_message_size=limit)
     template = frame(call("echo", {"text": "@"}, request_id=1))
     at_limit = template.replace(b"@", b"a" * (limit + 2 - len(template)))
     over_limit = template.replace(b"@", b"b" * (limit + 3 - len(template)))
@@ -455,12 +459,7 @@ async def test_a_read_error_on_a_pipe_ends_its_lines(caplog: pytest.LogCaptureFi
 @pytest.mark.parametrize("piece", [1, 7, 4096])
 async def test_a_pipe_is_served_like_a_file(piece: int) -> None:
     limit = 300
-    small = MCPServer(
-        name="small",
-        version="1",
-        tools=(Tool(func=echo, inputs=EchoInput),),
-        max_message_size=limit,
-    )
+    small = echo_server(max_message_size=limit)
     over_limit = frame(call("echo", {"text": "b" * limit}, request_id=1))
     data = over_limit + b"\n" + frame(call("echo", {"text": "after"}, request_id=2)) + b"x" * 400
     via_pipe = await serve_pipe(data, small, piece)
