@@ -125,6 +125,21 @@ async def send(
     return await wire.legacy(method, params, **headers)
 
 
+def error_of(
+    response: httpx.Response, status: int, code: int, request_id: int | str | None = 1
+) -> dict[str, Any]:
+    """The JSON-RPC error of `response`, checked for its status, code, id and no traceback."""
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert "Traceback" not in response.text
+    body: dict[str, Any] = response.json()
+    assert body["id"] == request_id
+    assert body["error"]["code"] == code
+    assert "result" not in body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
 def _dashed(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.replace("_", "-"): value for name, value in headers.items()}
 

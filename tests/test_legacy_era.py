@@ -12,7 +12,7 @@ import pytest
 from http_mcp import MCPServer
 from http_mcp.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, UNSUPPORTED_PROTOCOL_VERSION
 from http_mcp.types import Prompt, Tool
-from tests.conftest import LEGACY, Wire
+from tests.conftest import LEGACY, Wire, error_of
 from tests.fixtures.era_tools import (
     SECRET,
     EchoInput,
@@ -57,18 +57,6 @@ def result_of(response: httpx.Response) -> dict[str, Any]:
     assert body["id"] == 1
     result: dict[str, Any] = body["result"]
     return result
-
-
-def error_of(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    assert "Traceback" not in response.text
-    body: dict[str, Any] = response.json()
-    assert body["id"] == 1
-    assert body["error"]["code"] == code
-    assert "result" not in body
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 # -- initialize ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from http_mcp.jsonrpc import (
     UNSUPPORTED_PROTOCOL_VERSION,
 )
 from http_mcp.types import Prompt, Tool
-from tests.conftest import MODERN, URL, Wire, modern_meta, modern_request
+from tests.conftest import MODERN, URL, Wire, error_of, modern_meta, modern_request
 from tests.fixtures.era_tools import (
     SECRET,
     EchoInput,
@@ -76,20 +76,6 @@ def result_of(response: httpx.Response) -> dict[str, Any]:
     assert "error" not in body, body
     result: dict[str, Any] = body["result"]
     return result
-
-
-def error_of(
-    response: httpx.Response, status: int, code: int, request_id: int | str | None = 1
-) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    assert "Traceback" not in response.text
-    body: dict[str, Any] = response.json()
-    assert body["id"] == request_id
-    assert body["error"]["code"] == code
-    assert "result" not in body
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 async def post_modern(
