@@ -2,6 +2,7 @@ import http_mcp
 import http_mcp.exceptions
 import http_mcp.jsonrpc
 import http_mcp.server
+import http_mcp.testing
 import http_mcp.types
 
 
@@ -48,3 +49,15 @@ def test_jsonrpc_all_matches_the_public_names_of_the_module() -> None:
         and name not in {"from_json", "to_json"}
     }
     assert sorted(http_mcp.jsonrpc.__all__) == sorted(public)
+
+
+def test_testing_all_matches_the_public_names_of_the_module() -> None:
+    public = {
+        name
+        for name, value in vars(http_mcp.testing).items()
+        if not name.startswith("_")
+        and not isinstance(value, type(http_mcp))
+        and getattr(value, "__module__", "").startswith("http_mcp.")
+    }
+    assert sorted(http_mcp.testing.__all__) == sorted(public - {"MCPServer"})
+    assert {"TestClient", "AsyncTestClient", "MCPError"} <= set(http_mcp.testing.__all__)

@@ -14,12 +14,14 @@ from pydantic import BaseModel
 from starlette.applications import Starlette
 
 from http_mcp import MCPServer
+from http_mcp.testing import AsyncTestClient
 from http_mcp.types import Arguments, NoArguments, Tool
-from tests.conftest import LEGACY, Wire, legacy_request, modern_request, starlette_app
+from tests.conftest import LEGACY, MODERN, legacy_request, modern_request, starlette_app
 
 pytestmark = pytest.mark.anyio
 
 ERAS = pytest.mark.parametrize("era", ["modern", "legacy"])
+PROTOCOLS = {"modern": MODERN, "legacy": LEGACY}
 
 
 class Database:
@@ -108,19 +110,16 @@ async def test_a_tool_reads_lifespan_state_by_key_and_type(url: str, era: str, t
     ],
 )
 async def test_a_missing_or_mistyped_state_key_is_a_generic_error_logged_with_the_key(
-    url: str,
-    era: str,
-    tool: str,
-    key: str,
-    problem: type[Exception],
-    caplog: pytest.LogCaptureFixture,
+    era: str, tool: str, key: str, problem: type[Exception], caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="http_mcp"):
-        result = await call_live(url, era, {"name": tool})
-    assert result["isError"] is True
-    [block] = result["content"]
-    assert key not in block["text"]
-    assert "lifespan" not in block["text"]
+    app = starlette_app(SERVER, lifespan=lifespan)
+    with caplog.at_level(logging.ERROR, logger="http_mcp"), anyio.fail_after(10):
+        async with AsyncTestClient(app, protocol=PROTOCOLS[era]) as client:
+            result = await client.call_tool(tool)
+    assert result.is_error is True
+    assert len(result.content) == 1
+    assert key not in result.text
+    assert "lifespan" not in result.text
     [record] = error_records(caplog)
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], problem)
@@ -129,18 +128,13 @@ async def test_a_missing_or_mistyped_state_key_is_a_generic_error_logged_with_th
 
 @ERAS
 async def test_without_a_lifespan_a_state_key_is_missing_and_logged(
-    wire_of: Callable[..., Wire], era: str, caplog: pytest.LogCaptureFixture
+    era: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    wire = wire_of(SERVER)
-    params = {"name": "lookup", "arguments": {"key": "CVE-1"}}
-    with caplog.at_level(logging.ERROR, logger="http_mcp"):
-        if era == "modern":
-            response = await wire.modern("tools/call", params)
-        else:
-            response = await wire.legacy("tools/call", params)
-    result = response.json()["result"]
-    assert result["isError"] is True
-    assert "'db'" not in result["content"][0]["text"]
+    with caplog.at_level(logging.ERROR, logger="http_mcp"), anyio.fail_after(10):
+        async with AsyncTestClient(starlette_app(SERVER), protocol=PROTOCOLS[era]) as client:
+            result = await client.call_tool("lookup", {"key": "CVE-1"})
+    assert result.is_error is True
+    assert "'db'" not in result.text
     [record] = error_records(caplog)
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], KeyError)

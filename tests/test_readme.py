@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,21 @@ async def test_readme_quick_start_serves_the_documented_answers(tmp_path: Path) 
     assert bad.json()["result"]["structuredContent"] == {"error": message}
     assert message in README.read_text()
     await wire.client.aclose()
+
+
+def test_readme_testing_section_passes_under_plain_pytest(tmp_path: Path) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    server_block = next(block for block in blocks if block.startswith("# server.py"))
+    test_block = next(block for block in blocks if block.startswith("# test_server.py"))
+    (tmp_path / "server.py").write_text(server_block)
+    (tmp_path / "test_server.py").write_text(test_block)
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_server.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "1 passed" in finished.stdout

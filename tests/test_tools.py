@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from http_mcp import MCPServer
 from http_mcp.exceptions import ToolError
+from http_mcp.testing import AsyncTestClient
 from http_mcp.types import (
     Arguments,
     ImageContent,
@@ -25,7 +26,7 @@ from http_mcp.types import (
     Tool,
     ToolAnnotations,
 )
-from tests.conftest import Wire, send
+from tests.conftest import LEGACY, MODERN, Wire, send
 
 pytestmark = pytest.mark.anyio
 
@@ -45,6 +46,10 @@ async def listed(wire: Wire, era: str) -> dict[str, dict[str, Any]]:
     response = await send(wire, era, "tools/list")
     assert response.status_code == 200, response.text
     return {tool["name"]: tool for tool in response.json()["result"]["tools"]}
+
+
+def client_for(server: MCPServer, era: str) -> AsyncTestClient:
+    return AsyncTestClient(server, protocol=MODERN if era == "modern" else LEGACY)
 
 
 def only_text(result: dict[str, Any]) -> str:
@@ -423,7 +428,7 @@ async def test_an_unexpected_exception_is_a_generic_error_with_the_traceback_onl
 
 @ERAS
 async def test_a_tool_error_is_answered_with_exactly_its_message(
-    wire_of: WireOf, era: str, caplog: pytest.LogCaptureFixture
+    era: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     def refuse(arguments: Arguments[LookupInput]) -> LookupOutput:
         raise ToolError("no vulnerability with that id; list them first")
@@ -431,11 +436,13 @@ async def test_a_tool_error_is_answered_with_exactly_its_message(
     server = MCPServer(
         name="s", version="1", tools=(Tool(func=refuse, inputs=LookupInput, output=LookupOutput),)
     )
-    with caplog.at_level(logging.ERROR, logger="http_mcp"):
-        result = await call(wire_of(server), era, {"name": "refuse", "arguments": LOOKUP_ARGS})
-    assert result["isError"] is True
-    assert "structuredContent" not in result
-    assert only_text(result) == "no vulnerability with that id; list them first"
+    with caplog.at_level(logging.ERROR, logger="http_mcp"), anyio.fail_after(10):
+        async with client_for(server, era) as client:
+            result = await client.call_tool("refuse", LOOKUP_ARGS)
+    assert result.is_error is True
+    assert result.structured_content is None
+    assert len(result.content) == 1
+    assert result.text == "no vulnerability with that id; list them first"
     assert error_records(caplog) == []
 
 
@@ -460,27 +467,29 @@ def server_with_error_messages(return_error_message: bool) -> MCPServer:
 
 @ERAS
 async def test_with_return_error_message_invalid_input_is_the_declared_error_variant(
-    wire_of: WireOf, era: str
+    era: str,
 ) -> None:
-    wire = wire_of(server_with_error_messages(True))
     arguments = {"vulnerability_id": "v-1", "limit": "many"}
-    result = await call(wire, era, {"name": "refuse_unknown", "arguments": arguments})
-    assert result["isError"] is False
+    with anyio.fail_after(10):
+        async with client_for(server_with_error_messages(True), era) as client:
+            result = await client.call_tool("refuse_unknown", arguments)
+    assert result.is_error is False
     expected = "vulnId: is required\nlimit: must be a valid integer, got 'many'"
-    assert result["structuredContent"] == {"error": expected}
-    assert only_text(result) == expected
+    assert result.structured_content == {"error": expected}
+    assert result.content == (TextContent(text=expected),)
 
 
 @ERAS
 async def test_with_return_error_message_a_tool_error_is_the_declared_error_variant(
-    wire_of: WireOf, era: str
+    era: str,
 ) -> None:
-    wire = wire_of(server_with_error_messages(True))
     arguments = {**LOOKUP_ARGS, "vulnId": "unknown"}
-    result = await call(wire, era, {"name": "refuse_unknown", "arguments": arguments})
-    assert result["isError"] is False
-    assert result["structuredContent"] == {"error": "no such vulnerability"}
-    assert only_text(result) == "no such vulnerability"
+    with anyio.fail_after(10):
+        async with client_for(server_with_error_messages(True), era) as client:
+            result = await client.call_tool("refuse_unknown", arguments)
+    assert result.is_error is False
+    assert result.structured_content == {"error": "no such vulnerability"}
+    assert result.content == (TextContent(text="no such vulnerability"),)
 
 
 @ERAS

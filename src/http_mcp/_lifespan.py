@@ -41,7 +41,7 @@ async def lifespan_state(app: ASGIApp) -> AsyncIterator[dict[str, Any]]:
         finally:
             app_outbox.close()
 
-    async with anyio.create_task_group() as group, to_app, from_app:
+    async with app_inbox, anyio.create_task_group() as group, to_app, from_app:
         group.start_soon(run)
         await to_app.send({"type": "lifespan.startup"})
         started = await _next(from_app)
