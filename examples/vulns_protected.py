@@ -1,6 +1,6 @@
 """The example server as an OAuth 2.1 resource server: every call needs a bearer token.
 
-Needs the oauth extra (`pip install 'http-mcp[oauth]'`) and an authorization server that
+Needs the oauth extra (`pip install '.[oauth]'` in a checkout) and an authorization server that
 issues JWTs for this server. Configure it with environment variables, read when the app is
 built, and run the factory:
 

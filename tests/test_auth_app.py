@@ -640,7 +640,7 @@ def test_without_the_extra_the_core_imports_and_auth_names_the_extra(missing: st
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
-    assert "pip install 'http-mcp[oauth]'" in result.stdout
+    assert "pip install '.[oauth]'" in result.stdout
 
 
 def test_the_core_does_not_import_the_oauth_libraries() -> None:

@@ -71,7 +71,11 @@ class ResourceTemplate:
         func: Sync or async function taking one `Arguments[params]` parameter, returning what a
             `Resource` function returns.
         params: Pydantic model with one field per variable; values are validated by it.
-        name, title, description, mime_type, scopes: as for `Resource`.
+        name: As for `Resource`.
+        title: As for `Resource`.
+        description: As for `Resource`.
+        mime_type: As for `Resource`.
+        scopes: As for `Resource`.
         completions: Suggestions for variable values, by variable name, as for `Prompt`.
     """
 

@@ -1,6 +1,6 @@
 """OAuth 2.1 resource server support: bearer tokens, scopes and RFC 9728 metadata.
 
-Needs the `oauth` extra (`pip install 'http-mcp[oauth]'`): PyJWT with `cryptography` for
+Needs the `oauth` extra (`pip install '.[oauth]'` in a checkout): PyJWT with `cryptography` for
 JWTs, HTTPX for key sets and token introspection.
 
 Example:
@@ -33,10 +33,12 @@ try:
     import jwt
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess (test_auth_app)
     raise ImportError(
-        "http_mcp.auth needs the 'oauth' extra: pip install 'http-mcp[oauth]'"
+        "http_mcp.auth needs the 'oauth' extra: pip install '.[oauth]' in a checkout of http-mcp"
     ) from exc
 if not jwt.algorithms.has_crypto:  # pragma: no cover - exercised in a subprocess
-    raise ImportError("http_mcp.auth needs PyJWT with cryptography: pip install 'http-mcp[oauth]'")
+    raise ImportError(
+        "http_mcp.auth needs PyJWT with cryptography: pip install '.[oauth]' in a checkout"
+    )
 
 from http_mcp.auth._app import protected_app, protected_routes
 from http_mcp.auth._backend import BearerBackend, TokenUser

@@ -111,7 +111,14 @@ def protected_routes(
     Example:
         ```python
         api = FastAPI()
-        api.router.routes.extend(protected_routes(server, verifier=verifier, ...))
+        api.router.routes.extend(
+            protected_routes(
+                server,
+                verifier=verifier,
+                resource="https://api.example.com/mcp",
+                authorization_servers=["https://auth.example.com"],
+            )
+        )
         ```
     """
     _check(server, resource, authorization_servers, required_scopes, path, on_insufficient_scope)

@@ -1,0 +1,270 @@
+"""Every Python sample in the documentation and the README runs, and the servers it builds serve.
+
+Each page's ```python blocks run in order in one fresh module, so a page may build on its
+earlier blocks but never on another page. A block that cannot run on its own is preceded by
+`<!-- not-run: the reason -->`. Then every `MCPServer` the page left behind answers the list
+methods at both protocol eras, every Starlette app it left behind serves MCP over a real socket
+(its lifespan running), and every `test_*` function it defined is run, as a user's pytest would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection
+from starlette.routing import BaseRoute, Mount, Route
+
+from http_mcp import MCPServer
+from tests.conftest import LiveServer, modern_request, wire_for
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", flags=re.DOTALL | re.MULTILINE)
+NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<reason>.*?)\s*-->\s*$")
+CURL_HEADER = re.compile(r"-H '([^:']+): ([^']*)'")
+CURL_DATA = re.compile(r"-d '([^']*)'")
+LIST_METHODS = ("tools/list", "prompts/list", "resources/list", "resources/templates/list")
+
+
+@dataclass(frozen=True)
+class Block:
+    language: str
+    source: str
+    line: int
+    not_run: str | None
+
+
+def blocks_of(page: Path) -> list[Block]:
+    text = page.read_text()
+    found = []
+    for match in FENCE.finditer(text):
+        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        marker = NOT_RUN.search(before)
+        found.append(
+            Block(
+                language=match.group(1),
+                source=match.group(2),
+                line=text.count("\n", 0, match.start()) + 2,
+                not_run=marker.group("reason") if marker else None,
+            )
+        )
+    return found
+
+
+def page_id(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+def run_page(page: Path) -> types.ModuleType:
+    """Run the page's Python blocks in order in a fresh module, registered while they run."""
+    name = "docs_page_" + re.sub(r"\W", "_", page_id(page))
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    try:
+        for block in blocks_of(page):
+            if block.language == "python" and block.not_run is None:
+                # Pad so that a traceback points at the line in the Markdown file.
+                code = compile("\n" * (block.line - 1) + block.source, str(page), "exec")
+                exec(code, module.__dict__)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_skipped_block_says_why_and_skipping_stays_rare(page: Path) -> None:
+    blocks = blocks_of(page)
+    python = [b for b in blocks if b.language == "python"]
+    skipped = [b for b in python if b.not_run is not None]
+    assert all(b.not_run for b in skipped), "a not-run marker needs a reason"
+    assert len(skipped) <= max(1, len(python) // 4), "make the blocks runnable instead"
+    indented = re.search(r"^[ \t]+```python", page.read_text(), flags=re.MULTILINE)
+    assert indented is None, "an indented Python block would not be run: move it out"
+    for block in blocks:
+        assert block.language, f"{page_id(page)}:{block.line}: name the fence's language"
+        if block.language == "json":
+            json.loads(block.source)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+async def test_page_samples_run_and_their_servers_serve(page: Path) -> None:
+    module = run_page(page)
+    values = list(vars(module).values())
+    for server in [v for v in values if isinstance(v, MCPServer)]:
+        await lists_answer(server)
+    for app in [v for v in values if isinstance(v, Starlette)]:
+        await serves_mcp(app)
+    for name, func in vars(module).items():
+        if name.startswith("test_") and callable(func):
+            await run_user_test(func)
+
+
+class AllScopes(AuthenticationBackend):
+    def __init__(self, scopes: frozenset[str]) -> None:
+        self.scopes = scopes
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Any]:
+        return AuthCredentials(sorted(self.scopes)), SimpleUser("docs")
+
+
+async def lists_answer(server: MCPServer) -> None:
+    """Each list method answers at both eras, for a caller holding every declared scope."""
+    scopes = frozenset(
+        scope
+        for names in server.scoped_names().values()
+        for needed in names.values()
+        for scope in needed
+    )
+    app = Starlette(
+        routes=[Route("/mcp", server.app, methods=["POST"])],
+        middleware=[Middleware(AuthenticationMiddleware, backend=AllScopes(scopes))],
+    )
+    wire = wire_for(app)
+    try:
+        for method in LIST_METHODS:
+            for response in (await wire.modern(method), await wire.legacy(method)):
+                assert response.status_code == 200, response.text
+                assert "result" in response.json(), response.text
+    finally:
+        await wire.client.aclose()
+
+
+async def serves_mcp(app: Starlette) -> None:
+    """Served by uvicorn with its lifespan, the app answers MCP on one of its routes."""
+    paths = list(post_paths(app.routes))
+    assert paths, "the app has no route that takes a POST"
+    with LiveServer(app) as live:
+        base = f"http://127.0.0.1:{live.port}"
+        async with httpx.AsyncClient(base_url=base) as client:
+            answers = [await post_list(client, path) for path in paths]
+    assert any(answers), f"no route of the app answered tools/list: {paths}"
+
+
+async def post_list(client: httpx.AsyncClient, path: str) -> bool:
+    body, headers = modern_request("tools/list")
+    headers["accept"] = "application/json, text/event-stream"
+    with anyio.fail_after(10):
+        response = await client.post(path, json=body, headers=headers)
+    if response.status_code == 401:  # an OAuth-protected endpoint: it must say where to go
+        return "resource_metadata=" in response.headers.get("www-authenticate", "")
+    return response.status_code == 200 and "result" in response.json()
+
+
+def post_paths(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:
+    for route in routes:
+        if isinstance(route, Route) and (route.methods is None or "POST" in route.methods):
+            yield prefix + route.path
+        elif isinstance(route, Mount) and isinstance(route.app, Starlette):
+            yield from post_paths(route.app.routes, prefix + route.path)
+
+
+async def run_user_test(func: Callable[..., Any]) -> None:
+    assert not inspect.signature(func).parameters, "doc tests take no fixtures"
+    with anyio.fail_after(30):
+        result = func()
+        if inspect.isawaitable(result):
+            await result
+
+
+# -- what the pages say the server answers is what it answers --------------------------------
+
+
+def fenced(page: Path, language: str, containing: str = "") -> list[str]:
+    return [b.source for b in blocks_of(page) if b.language == language and containing in b.source]
+
+
+async def answer_to_curl(page: Path) -> tuple[Any, Any]:
+    """Post the page's curl request to the page's `app`; the answer, and the one shown."""
+    [command] = fenced(page, "bash", containing="curl")
+    headers = dict(CURL_HEADER.findall(command))
+    data = CURL_DATA.search(command)
+    assert data is not None
+    [shown] = fenced(page, "json", containing='"jsonrpc"')
+    wire = wire_for(run_page(page).app)
+    try:
+        response = await wire.post(data.group(1), headers)
+    finally:
+        await wire.client.aclose()
+    assert response.status_code == 200
+    return response.json(), json.loads(shown)
+
+
+@pytest.mark.parametrize("page", ["quickstart.md", "protocol.md"])
+async def test_the_hand_written_request_gets_the_answer_shown(page: str) -> None:
+    answer, shown = await answer_to_curl(DOCS / page)
+    assert answer == shown
+
+
+async def test_the_validation_messages_shown_for_tools_are_the_ones_sent() -> None:
+    page = DOCS / "tools.md"
+    [shown] = fenced(page, "text", containing="package:")
+    wire = wire_for(run_page(page).server.app)
+    try:
+        for arguments, message in [
+            ({"package": "", "ecosystem": 7}, shown.strip()),
+            ({}, "package: is required"),
+        ]:
+            response = await wire.legacy("tools/call", {"name": "lookup", "arguments": arguments})
+            result = response.json()["result"]
+            assert result["isError"] is True
+            assert result["content"][0]["text"] == message
+            assert message in page.read_text()
+    finally:
+        await wire.client.aclose()
+
+
+REFERENCE_MODULES = (
+    "http_mcp",
+    "http_mcp.types",
+    "http_mcp.exceptions",
+    "http_mcp.jsonrpc",
+    "http_mcp.auth",
+)
+
+
+def docstrings_of(module_name: str) -> Iterator[tuple[str, str]]:
+    module = importlib.import_module(module_name)
+    yield module_name, inspect.getdoc(module) or ""
+    for name in getattr(module, "__all__", ()):
+        value = getattr(module, name)
+        yield f"{module_name}.{name}", inspect.getdoc(value) or ""
+        for member_name, member in vars(value).items() if inspect.isclass(value) else ():
+            if not member_name.startswith("_"):
+                yield f"{module_name}.{name}.{member_name}", inspect.getdoc(member) or ""
+
+
+DOCSTRING_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```python\n(?P<code>.*?)^(?P=indent)```", flags=re.DOTALL | re.MULTILINE
+)
+
+
+def test_docstring_examples_in_the_api_reference_are_valid_python() -> None:
+    """They are fragments (they name the reader's own functions), so they are compiled only."""
+    examples = []
+    for module_name in REFERENCE_MODULES:
+        for where, doc in docstrings_of(module_name):
+            for match in DOCSTRING_FENCE.finditer(doc):
+                body = textwrap.indent(textwrap.dedent(match.group("code")), "    ")
+                compile(f"async def example():\n{body}", where, "exec")  # allows `return`
+                examples.append(where)
+    assert len(examples) >= 10, examples
