@@ -24,6 +24,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from http_mcp import MCPServer
+from http_mcp.auth import JWTVerifier, protected_app
 from http_mcp.exceptions import ToolError
 from http_mcp.testing import (
     AsyncTestClient,
@@ -46,6 +47,7 @@ from http_mcp.types import (
     TextResourceContents,
     Tool,
 )
+from tests.auth_support import ISSUER, RESOURCE, Recorder, jwks, mint, rsa_key
 
 pytestmark = pytest.mark.anyio
 
@@ -479,3 +481,31 @@ async def test_complete_takes_exactly_one_reference() -> None:
         async with AsyncTestClient(SERVER) as client:
             with pytest.raises(ValueError, match="one of"):
                 await client.complete("package")
+
+
+async def test_a_bearer_token_reaches_an_oauth_protected_app_through_headers() -> None:
+    key = rsa_key("k1")
+    app = protected_app(
+        Recorder().server(),
+        verifier=JWTVerifier(issuer=ISSUER, audience=RESOURCE, jwks=jwks(key)),
+        resource=RESOURCE,
+        authorization_servers=[ISSUER],
+        on_insufficient_scope="challenge",
+    )
+    headers = {"Authorization": f"Bearer {mint(key, scope='mcp:read')}"}
+    with anyio.fail_after(10):
+        async with AsyncTestClient(app, headers=headers) as client:
+            names = [tool.name for tool in await client.list_tools()]
+            read = await client.call_tool("read_tool")
+            with pytest.raises(MCPError) as challenged:
+                await client.call_tool("admin_tool")
+        with pytest.raises(MCPError) as refused:
+            async with AsyncTestClient(app):
+                pass  # pragma: no cover - entering fails
+    assert names == ["public_tool", "read_tool"]
+    assert read.text == "read None"  # the token never reaches a tool
+    assert challenged.value.code == -32600
+    assert challenged.value.status_code == 403
+    assert 'error="insufficient_scope"' in challenged.value.headers["www-authenticate"]
+    assert refused.value.status_code == 401
+    assert "resource_metadata=" in refused.value.headers["www-authenticate"]

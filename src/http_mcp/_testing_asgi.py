@@ -55,6 +55,7 @@ class Answer:
     """A JSON-RPC answer, with the notifications that came before it on the same response."""
 
     status_code: int
+    headers: dict[str, str]
     message: dict[str, Any] | None
     notifications: tuple[dict[str, Any], ...]
 
@@ -125,12 +126,12 @@ def read_answer(response: HTTPResponse) -> Answer:
     """The JSON-RPC answer a response carries, as JSON or as an event stream."""
     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if response.status_code == 202 and not response.body:
-        return Answer(202, None, ())
+        return Answer(202, response.headers, None, ())
     if media_type == "application/json":
         message = _json(response, response.body)
         if not _is_answer(message):
             raise _error("not a JSON-RPC response", response)
-        return Answer(response.status_code, message, ())
+        return Answer(response.status_code, response.headers, message, ())
     if media_type == "text/event-stream":
         return _read_events(response)
     raise _error("not a JSON-RPC response", response)
@@ -146,7 +147,7 @@ def _read_events(response: HTTPResponse) -> Answer:
             continue
         message = _json(response, data.encode())
         if _is_answer(message):
-            return Answer(response.status_code, message, tuple(notifications))
+            return Answer(response.status_code, response.headers, message, tuple(notifications))
         if not isinstance(message, dict) or not isinstance(message.get("method"), str):
             raise _error("an event that is not a JSON-RPC message", response)
         notifications.append(message)

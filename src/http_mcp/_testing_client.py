@@ -86,16 +86,18 @@ class AsyncTestClient:
             app's own lifespan yields (a bare `MCPServer` has no lifespan).
         capabilities: The client capabilities declared; by default elicitation, sampling
             and roots, so input-required rounds can be answered.
-        log_level: At 2026-07-28, the level from which tools' log messages are sent
-            (`_meta` `io.modelcontextprotocol/logLevel`); `None` asks for none.
+        log_level: The level from which tools' log messages are sent (`_meta`
+            `io.modelcontextprotocol/logLevel`). `None` names none: at 2026-07-28 no log
+            messages are sent then, at a handshake revision `info` and above are.
         timeout: Seconds a request may take before `TimeoutError`; `None` for no limit.
 
     Example:
         ```python
-        async with AsyncTestClient(server, scopes=["mcp:read"]) as client:
-            names = [tool.name for tool in await client.list_tools()]
-            result = await client.call_tool("lookup", {"key": "CVE-1"})
-        assert result.text == "fixed in 2.0"
+        @pytest.mark.anyio
+        async def test_lookup_reads_the_database() -> None:
+            async with AsyncTestClient(server, state={"db": FakeDatabase()}) as client:
+                result = await client.call_tool("lookup", {"key": "CVE-1"})
+            assert result.text == "fixed in 2.0"
         ```
     """
 
@@ -374,9 +376,9 @@ class AsyncTestClient:
             raise ResponseError(f"{method} got no answer", answer.status_code, {}, "")
         error = message.get("error")
         if error is not None:
-            raise MCPError(
-                error["code"], str(error.get("message", "")), error.get("data"), answer.status_code
-            )
+            text = str(error.get("message", ""))
+            status = answer.status_code
+            raise MCPError(error["code"], text, error.get("data"), status, answer.headers)
         if message["id"] != request_id:
             raise ResponseError(f"{method} was answered with id {message['id']!r}", 200, {}, "")
         return message["result"], answer.notifications

@@ -32,6 +32,7 @@ class MCPError(Exception):
         message: The error message.
         data: The error's `data`, or `None`.
         status_code: The HTTP status of the response (400, 404, 200 at the handshake wire...).
+        headers: The response headers, names in lower case (a 403's `www-authenticate`...).
 
     Example:
         ```python
@@ -41,12 +42,20 @@ class MCPError(Exception):
         ```
     """
 
-    def __init__(self, code: int, message: str, data: Any = None, status_code: int = 200) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        data: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.data = data
         self.status_code = status_code
+        self.headers = dict(headers or {})
 
 
 @dataclass(frozen=True, slots=True)
