@@ -41,6 +41,7 @@ DOCS = ROOT / "docs"
 PAGES = [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", flags=re.DOTALL | re.MULTILINE)
 NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<reason>.*?)\s*-->\s*$")
+FILE_NAME = re.compile(r"# (\w+)\.py\n")
 CURL_HEADER = re.compile(r"-H '([^:']+): ([^']*)'")
 CURL_DATA = re.compile(r"-d '([^']*)'")
 LIST_METHODS = ("tools/list", "prompts/list", "resources/list", "resources/templates/list")
@@ -76,18 +77,34 @@ def page_id(page: Path) -> str:
 
 
 def run_page(page: Path) -> types.ModuleType:
-    """Run the page's Python blocks in order in a fresh module, registered while they run."""
+    """Run the page's Python blocks in order in a fresh module, registered while they run.
+
+    A block that starts with `# name.py` is a file of the reader's: it also becomes module
+    `name`, so that later blocks can import from it as the page says.
+    """
     name = "docs_page_" + re.sub(r"\W", "_", page_id(page))
     module = types.ModuleType(name)
+    files: list[str] = []
     sys.modules[name] = module
     try:
         for block in blocks_of(page):
-            if block.language == "python" and block.not_run is None:
-                # Pad so that a traceback points at the line in the Markdown file.
-                code = compile("\n" * (block.line - 1) + block.source, str(page), "exec")
+            if block.language != "python" or block.not_run is not None:
+                continue
+            # Pad so that a traceback points at the line in the Markdown file.
+            code = compile("\n" * (block.line - 1) + block.source, str(page), "exec")
+            file = FILE_NAME.match(block.source)
+            if file is not None:
+                files.append(file.group(1))
+                sys.modules[file.group(1)] = own = types.ModuleType(file.group(1))
+                exec(code, own.__dict__)
+                module.__dict__.update(
+                    (k, v) for k, v in vars(own).items() if not k.startswith("__")
+                )
+            else:
                 exec(code, module.__dict__)
     finally:
-        del sys.modules[name]
+        for registered in [name, *files]:
+            sys.modules.pop(registered, None)
     return module
 
 
