@@ -256,6 +256,7 @@ REFERENCE_MODULES = (
     "http_mcp.exceptions",
     "http_mcp.jsonrpc",
     "http_mcp.auth",
+    "http_mcp.testing",
 )
 
 
