@@ -1,8 +1,8 @@
 """The vulnerability-metadata server from the http-mcp article.
 
 Run it with `./scripts/demo` (or `uvicorn examples.vulns:app --port 8000`) and point an MCP
-client at `http://127.0.0.1:8000/mcp`. Callers that present the `mcp:read` scope (see
-`DemoScopes`) also see `get_fix_metadata`.
+client at `http://127.0.0.1:8000/mcp`, or a browser at `http://127.0.0.1:8000/mcp/catalog`.
+Callers that present the `mcp:read` scope (see `DemoScopes`) also see `get_fix_metadata`.
 """
 
 from __future__ import annotations
@@ -192,7 +192,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
 
 
 app = Starlette(
-    routes=[Route("/mcp", server.app, methods=["POST", "GET", "DELETE"])],
+    routes=[
+        Route("/mcp", server.app, methods=["POST", "GET", "DELETE"]),
+        Route("/mcp/catalog", server.catalog_app(endpoint="/mcp")),
+    ],
     middleware=[Middleware(AuthenticationMiddleware, backend=DemoScopes())],
     lifespan=lifespan,
 )

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO, Final
 
 import anyio
 
+from http_mcp._catalog import CatalogApp
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import Catalog, Dispatcher
@@ -131,6 +132,34 @@ class MCPServer:
         FastAPI.
         """
         return self._app
+
+    def catalog_app(self, *, endpoint: str = "/mcp") -> CatalogApp:
+        """An ASGI app serving a human-readable catalogue of this server, for people.
+
+        Like FastAPI's `/docs`: the page lists the tools, prompts, resources and resource
+        templates the caller may see (names, descriptions, schemas as tables, annotations,
+        required scopes) and lets a person call a tool, get a prompt or read a resource. It
+        asks the endpoint itself, with the page request's own credentials, so scope
+        filtering applies exactly as for an MCP client: serve the page behind the same
+        authentication as the endpoint. The page loads nothing from elsewhere and is served
+        with a strict Content-Security-Policy. Nothing is served until you mount it.
+
+        Args:
+            endpoint: The path the MCP endpoint is served at, relative to the app's root path;
+                the page posts its calls there, from the browser, with its cookies.
+
+        Example:
+            ```python
+            app = Starlette(routes=[
+                Route("/mcp", server.app),
+                Route("/mcp/catalog", server.catalog_app(endpoint="/mcp")),
+            ])
+            ```
+
+        Raises:
+            ValueError: `endpoint` is not a path starting with "/".
+        """
+        return CatalogApp(self._app, self.scoped_names(), endpoint)
 
     @property
     def max_message_size(self) -> int:
