@@ -24,11 +24,13 @@ from http_mcp import MCPServer
 from http_mcp._catalog import CatalogApp
 from http_mcp._catalog._listing import MAX_PAGES
 from tests.fixtures.catalog_server import HOSTILE, CookieScopes, app, server
+from tests.test_docs import run_page
 
 pytestmark = pytest.mark.anyio
 
 PAGE = "http://127.0.0.1/mcp/catalog"
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 DATA_BLOCK = re.compile(r'<script type="application/json" id="catalog-data">(.*?)</script>', re.S)
 INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
 
@@ -308,6 +310,20 @@ async def test_readme_catalogue_block_serves_the_quick_start_server(tmp_path: Pa
         response = await client.get(PAGE)
     assert response.status_code == 200
     assert names(page_data(response), "tools") == ["get_fix_metadata"]
+
+
+async def test_docs_page_sample_shows_scoped_tools_to_the_session_that_holds_the_scope() -> None:
+    module = run_page(ROOT / "docs" / "catalog.md")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=module.app)) as client:
+        anonymous = page_data(await client.get(PAGE))
+        admin = page_data(await client.get(PAGE, headers={"cookie": "session=admin"}))
+    assert names(anonymous, "tools") == ["classify_severity"]
+    assert names(admin, "tools") == ["classify_severity", "purge_cache"]
+    assert admin["scopes"]["tools"] == {"purge_cache": ["admin"]}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=module.api)) as client:
+        mounted = page_data(await client.get("http://127.0.0.1/api/catalog"))
+    assert mounted["endpoint"] == "/api/mcp"
+    assert names(mounted, "tools") == ["classify_severity"]
 
 
 async def test_non_http_scopes_are_ignored() -> None:
