@@ -30,6 +30,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from http_mcp import MCPServer
 from tests.conftest import LiveServer, modern_request, wire_for
@@ -210,26 +211,46 @@ def fenced(page: Path, language: str, containing: str = "") -> list[str]:
     return [b.source for b in blocks_of(page) if b.language == language and containing in b.source]
 
 
-async def answer_to_curl(page: Path) -> tuple[Any, Any]:
-    """Post the page's curl request to the page's `app`; the answer, and the one shown."""
+async def answer_to_curl(page: Path, app: ASGIApp) -> Any:
+    """Post the page's curl request to `app`, with the headers it sends; the JSON answer."""
     [command] = fenced(page, "bash", containing="curl")
     headers = dict(CURL_HEADER.findall(command))
     data = CURL_DATA.search(command)
     assert data is not None
-    [shown] = fenced(page, "json", containing='"jsonrpc"')
-    wire = wire_for(run_page(page).app)
+    wire = wire_for(app)
     try:
         response = await wire.post(data.group(1), headers)
     finally:
         await wire.client.aclose()
     assert response.status_code == 200
-    return response.json(), json.loads(shown)
+    return response.json()
 
 
 @pytest.mark.parametrize("page", ["quickstart.md", "protocol.md"])
 async def test_the_hand_written_request_gets_the_answer_shown(page: str) -> None:
-    answer, shown = await answer_to_curl(DOCS / page)
-    assert answer == shown
+    answer = await answer_to_curl(DOCS / page, run_page(DOCS / page).app)
+    [shown] = fenced(DOCS / page, "json", containing='"jsonrpc"')
+    assert answer == json.loads(shown)
+
+
+async def test_the_readme_request_by_hand_gets_the_answer_it_names() -> None:
+    readme = ROOT / "README.md"
+    [quick_start] = fenced(readme, "python", containing="# server.py")
+    module = sys.modules["readme_server"] = types.ModuleType("readme_server")
+    try:
+        exec(quick_start, module.__dict__)
+    finally:
+        del sys.modules["readme_server"]
+    answer = await answer_to_curl(readme, module.app)
+    result = answer["result"]
+    assert result["resultType"] == "complete"
+    assert result["structuredContent"] == {"version": "2.3.4", "is_breaking_change": False}
+    shown = '"structuredContent": {"version": "2.3.4", "is_breaking_change": false}'
+    assert shown in readme.read_text()
+    assert result["_meta"]["io.modelcontextprotocol/serverInfo"] == {
+        "name": "vulns",
+        "version": "1.0.0",
+    }
 
 
 async def test_the_validation_messages_shown_for_tools_are_the_ones_sent() -> None:
