@@ -85,16 +85,12 @@ class Page:
         return [element.text for element in found]
 
     def card(self, name: str) -> WebElement:
-        for article in self.driver.find_elements(By.CSS_SELECTOR, "article.item"):
-            if article.find_element(By.CSS_SELECTOR, "h3 code").text == name:
-                return article
-        raise AssertionError(f"no card for {name!r}")
+        xpath = f"//article[h3/code[text()={_literal(name)}]]"
+        return self.driver.find_element(By.XPATH, xpath)
 
     def field(self, card: WebElement, label: str) -> WebElement:
-        for element in card.find_elements(By.CSS_SELECTOR, "label"):
-            if element.find_element(By.CSS_SELECTOR, "code").text == label:
-                return card.find_element(By.ID, element.get_attribute("for") or "")
-        raise AssertionError(f"no field {label!r}")
+        found = card.find_element(By.XPATH, f".//label[code[text()={_literal(label)}]]")
+        return card.find_element(By.ID, found.get_attribute("for") or "")
 
     def submit(self, card: WebElement) -> WebElement:
         result = card.find_element(By.CSS_SELECTOR, ".result")
@@ -129,6 +125,7 @@ def test_page_lists_what_a_caller_without_scopes_sees(open_page: Any) -> None:
         "open_ticket",
         "hostile_tool",
         "render_logo",
+        "scan",
     ]
     assert page.names("prompts") == ["triage"]
     assert page.names("resources") == ["reports://latest"]
@@ -225,6 +222,43 @@ def test_prompts_resources_and_images_render_from_their_answers(open_page: Any) 
     assert page.driver.execute_script("return arguments[0].naturalWidth", logo) == 1
 
 
+def test_log_messages_streamed_before_the_result_are_listed_with_it(open_page: Any) -> None:
+    page = open_page()
+    card = page.card("scan")
+    page.field(card, "packages").send_keys('["lxml", "idna"]')
+    result = page.submit(card)
+    assert result.find_element(By.CSS_SELECTOR, "pre.text").text == "2 packages scanned"
+    notes = result.find_element(By.CSS_SELECTOR, "details.notes")
+    assert notes.find_element(By.TAG_NAME, "summary").text == "Notifications (2)"
+    notes.click()
+    items = notes.find_elements(By.TAG_NAME, "li")
+    assert [item.text for item in items] == ["info: scanned lxml", "info: scanned idna"]
+
+
+def test_filter_hides_the_items_whose_name_and_description_lack_the_words(
+    open_page: Any,
+) -> None:
+    page = open_page()
+    page.driver.find_element(By.ID, "filter").send_keys("severity rating")
+    visible = [
+        a for a in page.driver.find_elements(By.CSS_SELECTOR, "article.item") if a.is_displayed()
+    ]
+    assert [a.find_element(By.CSS_SELECTOR, "h3 code").text for a in visible] == [
+        "classify_severity"
+    ]
+
+
+def test_every_form_control_has_a_label(open_page: Any) -> None:
+    page = open_page("audit:read")
+    controls = page.driver.find_elements(By.CSS_SELECTOR, "input, select, textarea")
+    assert len(controls) > 10
+    for control in controls:
+        control_id = control.get_attribute("id")
+        labels = page.driver.find_elements(By.CSS_SELECTOR, f"label[for='{control_id}']")
+        assert len(labels) == 1, control_id
+        assert labels[0].text
+
+
 def test_screenshot_of_the_page_is_saved(
     open_page: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -244,6 +278,11 @@ def test_screenshot_of_the_page_is_saved(
     assert path.stat().st_size > 10_000
     with capsys.disabled():
         print(f"\ncatalogue screenshot: {path}")  # noqa: T201 - where to look at it
+
+
+def _literal(text: str) -> str:
+    assert "'" not in text, "names with quotes need concat() in XPath"
+    return f"'{text}'"
 
 
 def _call_directly(site: LiveServer, name: str, arguments: dict[str, Any]) -> dict[str, Any]:

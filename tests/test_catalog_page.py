@@ -112,6 +112,7 @@ async def test_page_lists_every_page_of_what_an_unscoped_caller_sees(
         "open_ticket",
         "hostile_tool",
         "render_logo",
+        "scan",
     ]
     assert names(data, "prompts") == ["triage"]
     assert names(data, "resources", "uri") == ["reports://latest"]
