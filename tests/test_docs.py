@@ -9,6 +9,7 @@ methods at both protocol eras, every Starlette app it left behind serves MCP ove
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import inspect
 import json
@@ -32,7 +33,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from http_mcp import MCPServer
+from http_mcp import MCPServer, _cli
 from tests.conftest import LiveServer, modern_request, wire_for
 
 pytestmark = pytest.mark.anyio
@@ -307,3 +308,39 @@ def test_docstring_examples_in_the_api_reference_are_valid_python() -> None:
                 compile(f"async def example():\n{body}", where, "exec")  # allows `return`
                 examples.append(where)
     assert len(examples) >= 10, examples
+
+
+def test_every_public_module_has_an_api_reference_page() -> None:
+    package = ROOT / "src" / "http_mcp"
+    public = {
+        f"http_mcp.{path.stem}"
+        for path in [*package.glob("*.py"), *package.glob("*/__init__.py")]
+        if not path.stem.startswith("_") and path.stem != "server"
+    }
+    public |= {
+        f"http_mcp.{path.parent.name}"
+        for path in package.glob("*/__init__.py")
+        if not path.parent.name.startswith("_")
+    }
+    public.discard("http_mcp.__init__")
+    documented = set(re.findall(r"^::: ([\w.]+)", read_reference(), flags=re.MULTILINE))
+    missing = sorted(public - documented)
+    assert not missing, f"add a page under docs/reference/ (and the nav) for {missing}"
+
+
+def read_reference() -> str:
+    return "\n".join(page.read_text() for page in sorted((DOCS / "reference").glob("*.md")))
+
+
+def test_the_deployment_guide_lists_every_option_of_http_mcp_run() -> None:
+    parser = _cli._parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    options = {
+        option
+        for action in commands.choices["run"]._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    table = (DOCS / "deployment.md").read_text()
+    listed = set(re.findall(r"^\| `(--[\w-]+)", table, flags=re.MULTILINE))
+    assert listed == options, "keep the options table of docs/deployment.md in step with the CLI"
