@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from http_mcp import MCPServer
@@ -180,6 +180,18 @@ async def test_nothing_mounted_at_the_path_is_a_response_error_with_the_status()
         async with AsyncTestClient(app, path="/api"):
             pass  # pragma: no cover - entering fails
     assert other.value.status_code == 404
+
+
+@pytest.mark.anyio
+async def test_a_redirect_from_a_mount_is_reported_with_where_it_points() -> None:
+    app = Starlette(routes=[Mount("/mcp", SERVER.app)])
+    with anyio.fail_after(10), pytest.raises(ResponseError, match="redirect") as caught:
+        async with AsyncTestClient(app):
+            pass  # pragma: no cover - entering fails
+    assert caught.value.status_code == 307
+    assert caught.value.headers["location"] == "http://localhost/mcp/"
+    async with AsyncTestClient(app, path="/mcp/") as client:
+        assert [tool.name for tool in await client.list_tools()] == ["count", "stall"]
 
 
 @pytest.mark.anyio

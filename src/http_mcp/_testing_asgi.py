@@ -134,6 +134,10 @@ def read_answer(response: HTTPResponse) -> Answer:
         return Answer(response.status_code, response.headers, message, ())
     if media_type == "text/event-stream":
         return _read_events(response)
+    location = response.headers.get("location")
+    if 300 <= response.status_code < 400 and location is not None:
+        # A `Mount` answers its bare path with a redirect, which clients do not follow.
+        raise _error(f"a redirect to {location!r}, not an MCP answer: mount with a Route", response)
     raise _error("not a JSON-RPC response", response)
 
 

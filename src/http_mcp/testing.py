@@ -8,7 +8,8 @@ hidden, and a validation failure reads exactly as a model reads it.
 
 `TestClient` runs the app on an event loop in a background thread, so a plain `def test_...`
 needs no async plugin; in an async test use `AsyncTestClient`, which runs on the test's own
-loop. Both speak either protocol era and have the same methods.
+loop. Both speak either protocol era and have the same methods. What the lifespan opens (a
+connection pool, say) lives on the loop the requests run on, as when served.
 
 Example:
     ```python
@@ -20,8 +21,16 @@ Example:
     def test_a_bad_id_is_explained_to_the_model() -> None:
         with TestClient(app) as client:
             result = client.call_tool("get_fix_metadata", {"vulnerability_id": "abc"})
-        assert result.is_error
-        assert "vulnerability_id" in result.text
+        assert "vulnerability_id: must be a valid UUID4" in result.text
+    ```
+
+    One client for several tests, as a fixture:
+
+    ```python
+    @pytest.fixture
+    def client() -> Iterator[TestClient]:
+        with TestClient(app, scopes=["mcp:read"]) as client:
+            yield client
     ```
 
 Errors:
