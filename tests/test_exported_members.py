@@ -22,7 +22,7 @@ def test_package_exports_the_server_and_version() -> None:
 
 def test_types_all_matches_the_public_names_of_the_module() -> None:
     assert sorted(http_mcp.types.__all__) == sorted(_public_names(http_mcp.types))
-    aliases = {"ContentBlock", "InputRequest", "LogLevel"}
+    aliases = {"Completer", "CompletionContext", "ContentBlock", "InputRequest", "LogLevel"}
     for name in set(http_mcp.types.__all__) - aliases:
         assert getattr(http_mcp.types, name).__module__.startswith("http_mcp.")
 

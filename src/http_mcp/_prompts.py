@@ -25,7 +25,7 @@ logger = logging.getLogger("http_mcp")
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RegisteredPrompt:
-    prompt: Prompt
+    prompt: Prompt[Any]
     name: str
     description: str
     scopes: frozenset[str]
@@ -35,10 +35,10 @@ class RegisteredPrompt:
     is_coroutine: bool
 
     @classmethod
-    def build(cls, prompt: Prompt) -> RegisteredPrompt:
+    def build(cls, prompt: Prompt[Any]) -> RegisteredPrompt:
         name = prompt.name or default_name(prompt.func)
         description = prompt.description or default_description(prompt.func)
-        schema = prompt.arguments_type.model_json_schema(by_alias=True)
+        schema = prompt.inputs.model_json_schema(by_alias=True)
         required = set(schema.get("required", ()))
         arguments = []
         for arg_name, prop in schema.get("properties", {}).items():

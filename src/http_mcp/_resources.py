@@ -5,31 +5,40 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from http_mcp._arguments import NoArguments, call_arguments
+from http_mcp._arguments import Arguments, NoArguments, call_arguments
 from http_mcp._declarations import (
     Completer,
-    check_arity,
+    In,
+    assign,
+    check_common,
     check_completions,
     default_description,
     default_name,
+    one_of,
     takes_arguments,
 )
 from http_mcp._invoke import invoke, is_async
+from http_mcp._signature import read_function
 from http_mcp._validation import describe
 from http_mcp._wire import BlobResourceContents, TextResourceContents
 from http_mcp.jsonrpc import INVALID_PARAMS, JSONRPCError
 
 _VARIABLE = re.compile(r"\{([A-Za-z0-9_]+)\}")
+_I = TypeVar("_I", bound=BaseModel)
+
+_Content: TypeAlias = str | bytes | TextResourceContents | BlobResourceContents
+_ResourceValue: TypeAlias = _Content | Sequence[_Content]
+ResourceReturn: TypeAlias = _ResourceValue | Awaitable[_ResourceValue]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Resource:
     """Data at a fixed URI that clients can list and read.
 
@@ -46,31 +55,52 @@ class Resource:
 
     uri: str
     func: Callable[..., Any]
-    name: str | None = None
-    title: str | None = None
-    description: str | None = None
-    mime_type: str | None = None
-    scopes: tuple[str, ...] = ()
+    name: str | None
+    title: str | None
+    description: str | None
+    mime_type: str | None
+    scopes: tuple[str, ...]
 
-    def __post_init__(self) -> None:
-        _check(self.uri, self.func, self.scopes, "Resource", self.name)
-        if _VARIABLE.search(self.uri):
-            raise ValueError(
-                f"Resource uri {self.uri!r} has a {{variable}}; declare a ResourceTemplate"
-            )
-        check_arity("Resource", self.func, NoArguments)
+    def __init__(
+        self,
+        uri: str,
+        func: Callable[[], ResourceReturn] | Callable[[Arguments[NoArguments]], ResourceReturn],
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        scopes: Iterable[str] = (),
+    ) -> None:
+        _check_uri("Resource", uri, mime_type)
+        checked_scopes = check_common("Resource", func, name, title, description, scopes)
+        if _VARIABLE.search(uri):
+            raise ValueError(f"Resource uri {uri!r} has a {{variable}}; declare a ResourceTemplate")
+        read_function("Resource", func, None, has_inputs=False)
+        assign(
+            self,
+            uri=uri,
+            func=func,
+            name=name,
+            title=title,
+            description=description,
+            mime_type=mime_type,
+            scopes=checked_scopes,
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceTemplate:
+@dataclass(frozen=True, slots=True, init=False)
+class ResourceTemplate(Generic[In]):
     """A family of resources addressed by an RFC 6570 level-1 URI template.
 
     Args:
         uri_template: e.g. `vulns://advisory/{vulnerability_id}`. Each `{variable}` matches one
             URI segment (no `/`) and is percent-decoded.
-        func: Sync or async function taking one `Arguments[params]` parameter, returning what a
+        func: Sync or async function taking one `Arguments[Model]` parameter, returning what a
             `Resource` function returns.
-        params: Pydantic model with one field per variable; values are validated by it.
+        inputs: Pydantic model with one field per variable; values are validated by it.
+            Defaults to the model of the function's `Arguments[Model]` annotation.
+        params: Another name for `inputs` (give one of the two).
         name: As for `Resource`.
         title: As for `Resource`.
         description: As for `Resource`.
@@ -81,34 +111,58 @@ class ResourceTemplate:
 
     uri_template: str
     func: Callable[..., Any]
-    params: type[BaseModel] = NoArguments
-    name: str | None = None
-    title: str | None = None
-    description: str | None = None
-    mime_type: str | None = None
-    scopes: tuple[str, ...] = ()
-    completions: Mapping[str, Completer] = field(default_factory=dict)
+    inputs: type[In]
+    name: str | None
+    title: str | None
+    description: str | None
+    mime_type: str | None
+    scopes: tuple[str, ...]
+    completions: Mapping[str, Completer]
 
-    def __post_init__(self) -> None:
-        _check(self.uri_template, self.func, self.scopes, "ResourceTemplate", self.name)
-        params = self.params
-        if not (isinstance(params, type) and issubclass(params, BaseModel)):
-            raise TypeError(
-                f"ResourceTemplate params must be a pydantic BaseModel subclass, got {params!r}"
-            )
-        variables = _VARIABLE.findall(self.uri_template)
+    def __init__(
+        self: ResourceTemplate[_I],
+        uri_template: str,
+        func: Callable[[Arguments[_I]], ResourceReturn],
+        *,
+        inputs: type[_I] | None = None,
+        params: type[_I] | None = None,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        scopes: Iterable[str] = (),
+        completions: Mapping[str, Completer] | None = None,
+    ) -> None:
+        _check_uri("ResourceTemplate", uri_template, mime_type)
+        kind = "ResourceTemplate"
+        checked_scopes = check_common(kind, func, name, title, description, scopes)
+        model = read_function(kind, func, one_of(kind, inputs, "params", params)).inputs
+        variables = _VARIABLE.findall(uri_template)
         if not variables:
-            raise ValueError(
-                f"ResourceTemplate {self.uri_template!r} has no {{variable}}; declare a Resource"
-            )
+            raise ValueError(f"{kind} {uri_template!r} has no {{variable}}; declare a Resource")
         repeated = sorted({v for v in variables if variables.count(v) > 1})
         if repeated:
-            raise ValueError(
-                f"ResourceTemplate {self.uri_template!r} names {', '.join(repeated)} more than once"
-            )
-        _check_params(self.uri_template, variables, params)
-        check_completions("ResourceTemplate", self.completions, set(variables))
-        check_arity("ResourceTemplate", self.func, params)
+            raise ValueError(f"{kind} {uri_template!r} names {', '.join(repeated)} more than once")
+        _check_params(uri_template, variables, model)
+        completions = {} if completions is None else completions
+        check_completions(kind, completions, set(variables))
+        assign(
+            self,
+            uri_template=uri_template,
+            func=func,
+            inputs=model,
+            name=name,
+            title=title,
+            description=description,
+            mime_type=mime_type,
+            scopes=checked_scopes,
+            completions=completions,
+        )
+
+    @property
+    def params(self) -> type[In]:
+        """The template's input model: another name for `inputs`."""
+        return self.inputs
 
 
 def _check_params(template: str, variables: list[str], params: type[BaseModel]) -> None:
@@ -145,20 +199,16 @@ def _fields_by_input_name(model: type[BaseModel]) -> dict[str, str]:
     return names
 
 
-def _check(uri: str, func: Any, scopes: Any, kind: str, name: str | None) -> None:
+def _check_uri(kind: str, uri: Any, mime_type: Any) -> None:
     if not isinstance(uri, str) or not uri:
         raise TypeError(f"{kind} needs a non-empty URI string")
-    if not callable(func):
-        raise TypeError(f"{kind} func must be a function, got {type(func).__name__}")
-    if isinstance(scopes, str):
-        raise TypeError(f"{kind} scopes must be a tuple of strings, e.g. scopes=('mcp:read',)")
-    if name is None and not default_name(func):
-        raise TypeError(f"{kind} func {func!r} has no __name__; give the {kind} a name=")
+    if mime_type is not None and not isinstance(mime_type, str):
+        raise TypeError(f"{kind} mime_type must be a string, got {type(mime_type).__name__}")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RegisteredResource:
-    declaration: Resource | ResourceTemplate
+    declaration: Resource | ResourceTemplate[Any]
     name: str
     scopes: frozenset[str]
     definition: dict[str, Any]
@@ -168,7 +218,7 @@ class RegisteredResource:
     is_coroutine: bool
 
     @classmethod
-    def build(cls, declaration: Resource | ResourceTemplate) -> RegisteredResource:
+    def build(cls, declaration: Resource | ResourceTemplate[Any]) -> RegisteredResource:
         name = declaration.name or default_name(declaration.func)
         definition: dict[str, Any] = {}
         if isinstance(declaration, Resource):
@@ -210,7 +260,7 @@ class RegisteredResource:
         self, uri: str, values: dict[str, str], request: Request
     ) -> list[dict[str, Any]]:
         declaration = self.declaration
-        model = declaration.params if isinstance(declaration, ResourceTemplate) else NoArguments
+        model = declaration.inputs if isinstance(declaration, ResourceTemplate) else NoArguments
         try:
             inputs = model.model_validate(values)
         except ValidationError as exc:
@@ -226,7 +276,8 @@ class RegisteredResource:
 
 def contents_of(value: Any, uri: str, mime_type: str | None) -> list[dict[str, Any]]:
     """The `contents` of a `resources/read` result; never empty."""
-    items = value if isinstance(value, list | tuple) else [value]
+    several = isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
+    items = value if several else [value]
     contents = [_one(item, uri, mime_type) for item in items]
     if not contents:
         raise TypeError("a resource function returned no contents")

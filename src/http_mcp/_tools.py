@@ -18,6 +18,7 @@ from http_mcp._declarations import Tool, default_description, default_name, take
 from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
 from http_mcp._invoke import invoke, is_async
 from http_mcp._protocol import ParamHeader, param_headers
+from http_mcp._results import ToolResult
 from http_mcp._validation import describe
 from http_mcp._wire import ContentBlock
 from http_mcp.exceptions import ToolError
@@ -35,27 +36,13 @@ class ToolErrorMessage(BaseModel):
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ToolResult:
-    """A tool's output together with extra content blocks (an image, a resource link...).
-
-    Args:
-        output: The declared output model instance (or a dict that validates against it);
-            `None` for a tool without `output`.
-        content: Content blocks sent after the output's JSON text block.
-    """
-
-    output: BaseModel | dict[str, Any] | None = None
-    content: Sequence[ContentBlock] = ()
-
-
 class OutputTypeError(Exception):
     """A tool returned something other than its declared output."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RegisteredTool:
-    tool: Tool
+    tool: Tool[Any, Any]
     name: str
     scopes: frozenset[str]
     input_schema: dict[str, Any]
@@ -65,7 +52,7 @@ class RegisteredTool:
     param_headers: tuple[ParamHeader, ...]
 
     @classmethod
-    def build(cls, tool: Tool) -> RegisteredTool:
+    def build(cls, tool: Tool[Any, Any]) -> RegisteredTool:
         name = tool.name or default_name(tool.func)
         if tool.input_schema is not None:
             input_schema = copy.deepcopy(dict(tool.input_schema))

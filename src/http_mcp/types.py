@@ -2,7 +2,7 @@
 
 from http_mcp._arguments import Arguments, NoArguments
 from http_mcp._channel import LogLevel
-from http_mcp._declarations import Prompt, Tool
+from http_mcp._declarations import Completer, CompletionContext, Prompt, Tool
 from http_mcp._input import (
     Elicitation,
     ElicitationResponse,
@@ -16,7 +16,7 @@ from http_mcp._input import (
     SamplingResponse,
 )
 from http_mcp._resources import Resource, ResourceTemplate
-from http_mcp._tools import ToolResult
+from http_mcp._results import ToolResult
 from http_mcp._wire import (
     Annotations,
     AudioContent,
@@ -36,6 +36,8 @@ __all__ = [
     "Arguments",
     "AudioContent",
     "BlobResourceContents",
+    "Completer",
+    "CompletionContext",
     "ContentBlock",
     "Elicitation",
     "ElicitationResponse",
