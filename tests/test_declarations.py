@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from http_mcp import MCPServer
-from http_mcp.types import Arguments, NoArguments, Prompt, Tool
+from http_mcp.types import Arguments, NoArguments, Prompt, Resource, ResourceTemplate, Tool
 
 
 class Inputs(BaseModel):
@@ -45,7 +47,7 @@ def keyword_only(*, arguments: Arguments[Inputs]) -> str:
     return "ok"
 
 
-def renamed(func: Any, name: str) -> Any:
+def renamed(func: Callable[[], str], name: str) -> Callable[[], str]:
     func.__name__ = name
     return func
 
@@ -241,3 +243,100 @@ def test_a_zero_list_ttl_and_no_pages_are_accepted() -> None:
 def test_a_max_message_size_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="max_message_size must be a positive number"):
         MCPServer(name="s", version="1", max_message_size=0)
+
+
+class Note(BaseModel):
+    name: str
+
+
+def note(arguments: Arguments[Note]) -> str:
+    return arguments.inputs.name
+
+
+DECLARE: dict[str, Callable[..., object]] = {
+    "Tool": lambda **given: Tool(func=no_parameter, **given),
+    "Prompt": lambda **given: Prompt(func=no_parameter, **given),
+    "Resource": lambda **given: Resource(uri="notes://all", func=no_parameter, **given),
+    "ResourceTemplate": lambda **given: ResourceTemplate(
+        uri_template="notes://{name}", func=note, **given
+    ),
+}
+KINDS = pytest.mark.parametrize("kind", list(DECLARE))
+
+
+@KINDS
+@pytest.mark.parametrize("field", ["name", "title", "description"])
+def test_every_declaration_refuses_a_name_title_or_description_that_is_not_a_string(
+    kind: str, field: str
+) -> None:
+    with pytest.raises(TypeError, match=f"^{kind} {field} must be a string, got int$"):
+        DECLARE[kind](**{field: 123})
+
+
+@KINDS
+@pytest.mark.parametrize("scopes", ["mcp:read", ("mcp:read", 1), None, 7])
+def test_every_declaration_refuses_scopes_that_are_not_strings(kind: str, scopes: Any) -> None:
+    with pytest.raises(TypeError, match=f"^{kind} scopes must be a sequence of strings"):
+        DECLARE[kind](scopes=scopes)
+
+
+@KINDS
+@pytest.mark.parametrize("scope", ["", "mcp read", " mcp:read", "mcp:read\n"])
+def test_every_declaration_refuses_an_empty_scope_or_one_with_whitespace(
+    kind: str, scope: str
+) -> None:
+    message = f"^{kind} scope {re.escape(repr(scope))} is not a scope: each one"
+    with pytest.raises(ValueError, match=message):
+        DECLARE[kind](scopes=("mcp:write", scope))
+
+
+@KINDS
+def test_every_declaration_keeps_any_sequence_of_scopes_as_a_tuple(kind: str) -> None:
+    assert getattr(DECLARE[kind](scopes=["b", "a"]), "scopes") == ("b", "a")  # noqa: B009
+
+
+@KINDS
+def test_every_declaration_refuses_an_empty_name(kind: str) -> None:
+    with pytest.raises(ValueError, match=f"^{kind} name must not be empty"):
+        DECLARE[kind](name=" ")
+
+
+@pytest.mark.parametrize("kind", [Tool, Prompt])
+def test_a_lambda_needs_a_name(kind: Any) -> None:
+    with pytest.raises(TypeError, match="func is a lambda, which has no name; give the"):
+        kind(func=lambda: "x")
+    assert kind(func=lambda: "x", name="x").name == "x"
+
+
+def test_a_resource_lambda_needs_a_name() -> None:
+    with pytest.raises(TypeError, match="Resource func is a lambda, which has no name"):
+        Resource(uri="notes://all", func=lambda: "x")
+
+
+@pytest.mark.parametrize(
+    "name", ["get fix", "vulns/get_fix", "héllo", "a" * 129, "fix!", "tab\tname", "<x>"]
+)
+def test_a_tool_name_mcp_clients_reject_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match=r"is not one MCP clients accept: use 1 to 128 of the"):
+        Tool(func=no_parameter, name=name)
+
+
+def test_a_tool_function_whose_name_clients_reject_needs_a_name() -> None:
+    with pytest.raises(ValueError, match="Tool name 'çà' is not one MCP clients accept"):
+        Tool(func=renamed(no_parameter_copy(), "çà"))
+
+
+@pytest.mark.parametrize("name", ["get_fix", "vulns.get-fix", "A9", "a" * 128])
+def test_tool_names_of_the_allowed_characters_are_accepted(name: str) -> None:
+    assert Tool(func=no_parameter, name=name).name == name
+
+
+def test_prompt_names_are_not_held_to_the_tool_name_characters() -> None:
+    assert Prompt(func=no_parameter, name="triäge: a finding").name == "triäge: a finding"
+
+
+def no_parameter_copy() -> Callable[[], str]:
+    def copy() -> str:
+        return "ok"
+
+    return copy

@@ -162,7 +162,7 @@ def make_server(page_size: int | None = 100) -> MCPServer:
             Tool(func=refuse),
             Tool(func=confirm),
             Tool(func=route, inputs=Routed),
-            Tool(func=whoami, name="whoämi"),
+            Tool(func=whoami),
         ),
         prompts=(Prompt(func=triage, arguments_type=Triage, completions={"package": suggest}),),
         resources=(
@@ -271,7 +271,7 @@ async def test_scopes_decide_what_the_caller_sees_and_may_call(protocol: str) ->
 async def test_scopes_reach_the_request_as_auth_and_user() -> None:
     with anyio.fail_after(10):
         async with AsyncTestClient(SERVER, scopes=["b", "a"]) as client:
-            result = await client.call_tool("whoämi")
+            result = await client.call_tool("whoami")
     assert result.text == "test-client: ['a', 'b']"
 
 
@@ -281,7 +281,7 @@ async def test_an_app_with_its_own_auth_is_given_the_callers_headers() -> None:
         headers = {"Authorization": "Bearer mcp:read+extra"}
         async with AsyncTestClient(app, path="/api/mcp", headers=headers) as client:
             listed = await client.list_tools()
-            whoami_result = await client.call_tool("whoämi")
+            whoami_result = await client.call_tool("whoami")
             fix = await client.call_tool("get_fix", {"vulnerability_id": ADVISORY})
     assert "get_fix" in [tool.name for tool in listed]
     assert whoami_result.text == "bearer: ['extra', 'mcp:read']"
@@ -403,15 +403,20 @@ async def test_without_the_capability_an_input_request_is_an_mcp_error() -> None
 
 
 async def test_arguments_marked_as_headers_and_unusual_names_are_sent_as_headers() -> None:
+    # Tool names are ASCII ([A-Za-z0-9_.-]); a prompt name may need the Mcp-Name sentinel form.
+    unusual = MCPServer(name="s", version="1", prompts=(Prompt(func=triage, name="triäge"),))
     with anyio.fail_after(10):
         async with AsyncTestClient(SERVER, scopes=[]) as client:
             routed = await client.call_tool("route", {"region": "eu west ✓"})
             arguments = {"region": "=?eu", "zone": 3, "dry_run": True, "tags": ["x"]}
             every = await client.call_tool("route", arguments)
-            named = await client.call_tool("whoämi")
+            named = await client.call_tool("whoami")
+        async with AsyncTestClient(unusual) as client:
+            prompt = await client.get_prompt("triäge", {"package": "ä"})
     assert routed.text == "routed to eu west ✓ None False []"
     assert every.text == "routed to =?eu 3 True ['x']"
     assert named.text == "test-client: []"
+    assert prompt.messages[0].content.text == "Triage ä."  # type: ignore[union-attr]
 
 
 @PROTOCOLS

@@ -30,9 +30,7 @@ In = TypeVar("In", bound=BaseModel, covariant=True, default=Any)
 Out = TypeVar("Out", covariant=True, default=Any)
 _I = TypeVar("_I", bound=BaseModel, default=NoArguments)
 _M = TypeVar("_M", bound=BaseModel)
-_R = TypeVar(
-    "_R", bound=BaseModel | str | ContentBlock | Sequence[ContentBlock] | None, default=Any
-)
+_R = TypeVar("_R", bound=BaseModel | str | ContentBlock | Sequence[ContentBlock] | None)
 
 CompletionContext: TypeAlias = Mapping[str, str]
 """The second parameter of a completion function: the arguments already chosen, by name."""
@@ -158,7 +156,7 @@ class Tool(Generic[In, Out]):
         input_schema: Mapping[str, Any] | None = None,
     ) -> None:
         checked_scopes = check_common("Tool", func, name, title, description, scopes)
-        shape = read_function("Tool", func, inputs, output)
+        shape = read_function("Tool", func, inputs, output, has_output=True)
         check_tool_name(name if name is not None else default_name(func))
         if input_schema is not None and (
             not isinstance(input_schema, Mapping) or input_schema.get("type") != "object"

@@ -50,6 +50,7 @@ def read_function(
     output: type[BaseModel] | Omitted | None = None,
     *,
     has_inputs: bool = True,
+    has_output: bool = False,
 ) -> Shape:
     """Check `func` against `inputs=` / `output=` and fill in the ones left out.
 
@@ -73,7 +74,7 @@ def read_function(
         resolved: type[BaseModel] = NoArguments
     else:
         resolved = _inputs(kind, func, parameter, inputs, hints, unresolved, has_inputs)
-    if isinstance(output, Omitted) or output is not None:
+    if has_output:
         return Shape(resolved, _output(kind, func, output, hints, unresolved))
     return Shape(resolved, None)
 
@@ -212,11 +213,11 @@ def _annotated_inputs(
 def _output(
     kind: str,
     func: Callable[..., Any],
-    output: type[BaseModel] | Omitted,
+    output: type[BaseModel] | Omitted | None,
     hints: dict[str, Any],
     unresolved: frozenset[str],
 ) -> type[BaseModel] | None:
-    if not isinstance(output, Omitted):
+    if not isinstance(output, Omitted) and output is not None:
         check_model(kind, "output", output)
     if "return" in unresolved:
         if isinstance(output, Omitted):
@@ -234,6 +235,13 @@ def _output(
                 "output model returns that one model: declare output= and return only it"
             )
         return models[0] if models else None
+    if output is None:
+        if models:
+            raise TypeError(
+                f"{kind} func {_name(func)} returns {_show(annotation)} but declares "
+                f"output=None; leave output= out to declare {models[0].__name__} the output"
+            )
+        return None
     wrong = [m for m in models if not issubclass(m, output)] + others
     if wrong:
         raise TypeError(
