@@ -52,6 +52,14 @@ def wrong_type(arguments: Arguments[NoArguments]) -> str:
     return arguments.get_state_key("settings", Database).find("CVE-1")
 
 
+def settings(arguments: Arguments[NoArguments]) -> str:
+    return str(arguments.get_state_key("settings", dict[str, bool]))
+
+
+def as_list(arguments: Arguments[NoArguments]) -> str:
+    return str(arguments.get_state_key("settings", list[str]))
+
+
 SERVER = MCPServer(
     name="s",
     version="1",
@@ -60,6 +68,8 @@ SERVER = MCPServer(
         Tool(func=async_lookup, inputs=LookupInput),
         Tool(func=missing_key),
         Tool(func=wrong_type),
+        Tool(func=settings),
+        Tool(func=as_list),
     ),
 )
 
@@ -107,6 +117,7 @@ async def test_a_tool_reads_lifespan_state_by_key_and_type(url: str, era: str, t
     [
         pytest.param("missing_key", "cache", KeyError, id="missing-key"),
         pytest.param("wrong_type", "settings", TypeError, id="wrong-type"),
+        pytest.param("as_list", "settings", TypeError, id="wrong-generic-type"),
     ],
 )
 async def test_a_missing_or_mistyped_state_key_is_a_generic_error_logged_with_the_key(
@@ -139,3 +150,12 @@ async def test_without_a_lifespan_a_state_key_is_missing_and_logged(
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], KeyError)
     assert "'db'" in str(record.exc_info[1])
+
+
+async def test_a_parameterised_generic_type_is_checked_against_its_class() -> None:
+    app = starlette_app(SERVER, lifespan=lifespan)
+    with anyio.fail_after(10):
+        async with AsyncTestClient(app) as client:
+            result = await client.call_tool("settings")
+    assert result.is_error is False
+    assert result.text == "{'debug': False}"

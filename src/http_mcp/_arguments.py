@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -135,7 +137,9 @@ class Arguments(Generic[TInputs]):
     def get_state_key(self, key: str, value_type: type[TValue]) -> TValue:
         """Return the lifespan state value `key`, checked to be a `value_type`.
 
-        The state is what the application's lifespan yielded (`yield {"db": db}`).
+        The state is what the application's lifespan yielded (`yield {"db": db}`). A
+        parameterised generic such as `dict[str, str]` is checked against its class (`dict`):
+        the value's contents are not checked.
 
         Raises:
             KeyError: the lifespan state has no such key.
@@ -148,11 +152,41 @@ class Arguments(Generic[TInputs]):
                 "application's lifespan"
             )
         value = state[key]
-        if not isinstance(value, value_type):
+        if not isinstance(value, runtime_class(value_type)):
             raise TypeError(
-                f"lifespan state {key!r} is a {type(value).__name__}, not a {value_type.__name__}"
+                f"lifespan state {key!r} is a {type(value).__name__}, not a {_show(value_type)}"
             )
-        return value
+        return typing.cast(TValue, value)
+
+
+def runtime_class(value_type: Any) -> type | tuple[type, ...]:
+    """What `isinstance` can check a value of `value_type` with: `dict[str, str]` -> `dict`."""
+    origin = typing.get_origin(value_type)
+    if origin in (typing.Union, types.UnionType):
+        return tuple(_flatten(runtime_class(arg) for arg in typing.get_args(value_type)))
+    if origin is typing.Annotated:
+        return runtime_class(typing.get_args(value_type)[0])
+    if isinstance(origin, type):
+        return origin
+    if value_type is None:
+        return type(None)
+    if isinstance(value_type, type):
+        return value_type
+    raise TypeError(
+        f"get_state_key cannot check a value against {value_type!r}; give a class, "
+        "such as Database or dict[str, str]"
+    )
+
+
+def _flatten(classes: Iterable[type | tuple[type, ...]]) -> Iterator[type]:
+    for found in classes:
+        yield from found if isinstance(found, tuple) else (found,)
+
+
+def _show(value_type: Any) -> str:
+    if isinstance(value_type, type) and not typing.get_args(value_type):
+        return value_type.__name__
+    return repr(value_type).replace("typing.", "")
 
 
 def call_arguments(
