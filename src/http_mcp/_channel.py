@@ -7,6 +7,7 @@ A channel belongs to one request. Its notifications travel on that request's own
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -72,6 +73,8 @@ class Channel:
         return cls(notify, token, threshold, cancelled)
 
     async def progress(self, progress: float, total: float | None, message: str | None) -> None:
+        if not all(math.isfinite(n) for n in (progress, 0.0 if total is None else total)):
+            raise ValueError(f"progress and total must be finite numbers, got {progress}, {total}")
         if self.notify is None or self.progress_token is None:
             return
         if self._last_progress is not None and progress <= self._last_progress:

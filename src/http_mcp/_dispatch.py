@@ -166,7 +166,7 @@ class Dispatcher:
             result["nextCursor"] = next_cursor
         if negotiated.modern:
             result.update(self._hints[kind])
-        encoded = to_json(result)
+        encoded = to_json(result, inf_nan_mode="null")
         _remember(self._lists, key, encoded)
         return encoded
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -136,10 +137,45 @@ class RegisteredTool:
         if not isinstance(value, output):
             raise OutputTypeError(f"expected {output.__name__}, got {type(value).__name__}")
         structured = value.model_dump(mode="json", by_alias=True)
+        text = to_json(structured)
+        # NaN and infinities are not JSON; a bare token in the text is the cheap first sign.
+        if b"NaN" in text or b"Infinity" in text:
+            where = non_finite(structured)
+            if where is not None:
+                logger.error("tool %r returned %s, which JSON cannot carry", self.name, where)
+                return _error_result(
+                    f"Tool {self.name!r} failed on the server: its output {where}, "
+                    "which JSON cannot carry."
+                )
         return {
-            "content": [{"type": "text", "text": to_json(structured).decode()}, *extra],
+            "content": [{"type": "text", "text": text.decode()}, *extra],
             "structuredContent": structured,
         }
+
+
+def non_finite(value: Any) -> str | None:
+    """Where `value` holds a NaN or an infinity (`field 'stats.mean' is nan`), or `None`."""
+    found = _non_finite_path(value)
+    if found is None:
+        return None
+    path, number = found
+    return f"field {''.join(path).lstrip('.')!r} is {number}"
+
+
+def _non_finite_path(value: Any) -> tuple[list[str], float] | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ([], value)
+    if isinstance(value, dict):
+        items: Any = ((f".{key}", item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for step, item in items:
+        found = _non_finite_path(item)
+        if found is not None:
+            return [step, *found[0]], found[1]
+    return None
 
 
 def _error_result(text: str) -> dict[str, Any]:

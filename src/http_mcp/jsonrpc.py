@@ -3,6 +3,9 @@
 Nothing here knows about MCP methods. `parse` turns a request body (or a STDIO line) into a
 `Request`, `Notification` or `Response`, or raises `JSONRPCError` carrying the code the error
 table prescribes and the request id whenever it could be read.
+
+Every message is written as strict JSON (RFC 8259): a NaN or an infinity, which JSON cannot
+carry, is written as `null` wherever it sits (log data, a content block, a schema default).
 """
 
 from __future__ import annotations
@@ -144,20 +147,21 @@ def _is_valid_id(value: Any) -> bool:
 
 
 def result_bytes(request_id: RequestId, result: Any) -> bytes:
-    return to_json({"jsonrpc": "2.0", "id": request_id, "result": result})
+    return to_json({"jsonrpc": "2.0", "id": request_id, "result": result}, inf_nan_mode="null")
 
 
 def error_bytes(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:
     error: dict[str, Any] = {"code": code, "message": message}
     if data is not None:
         error["data"] = data
-    return to_json({"jsonrpc": "2.0", "id": request_id, "error": error})
+    return to_json({"jsonrpc": "2.0", "id": request_id, "error": error}, inf_nan_mode="null")
 
 
 def notification_bytes(method: str, params: dict[str, Any]) -> bytes:
-    return to_json({"jsonrpc": "2.0", "method": method, "params": params})
+    message = {"jsonrpc": "2.0", "method": method, "params": params}
+    return to_json(message, inf_nan_mode="null")
 
 
 def raw_result_bytes(request_id: RequestId, result_json: bytes) -> bytes:
-    """A response around a result that is already JSON (a cached list, for instance)."""
+    """A response around a result that is already strict JSON (a cached list, for instance)."""
     return b'{"jsonrpc":"2.0","id":' + to_json(request_id) + b',"result":' + result_json + b"}"
