@@ -158,18 +158,19 @@ server = MCPServer(
     tools=(
         Tool(
             func=get_fix_metadata,
+            # inputs and output can be left out: they are read from the annotations.
             inputs=FixMetadataInput,
             output=FixMetadataOutput,
             return_error_message=True,
             scopes=("mcp:read",),
             annotations=ToolAnnotations(read_only_hint=True),
         ),
-        Tool(func=list_vulnerabilities, output=VulnerabilityList),
-        Tool(func=classify_severity, inputs=SeverityInput, output=SeverityOutput),
+        Tool(func=list_vulnerabilities),
+        Tool(func=classify_severity),
         Tool(func=server_status, title="Server status"),
     ),
     prompts=(
-        Prompt(func=triage_prompt, arguments_type=TriageArguments),
+        Prompt(func=triage_prompt),
         Prompt(func=policy_prompt, name="upgrade_policy"),
     ),
 )
