@@ -34,6 +34,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from http_mcp import MCPServer, _cli
+from http_mcp.testing import AsyncTestClient, MCPError
+from http_mcp.types import BlobResourceContents
 from tests.conftest import LiveServer, modern_request, wire_for
 
 pytestmark = pytest.mark.anyio
@@ -344,3 +346,64 @@ def test_the_deployment_guide_lists_every_option_of_http_mcp_run() -> None:
     table = (DOCS / "deployment.md").read_text()
     listed = set(re.findall(r"^\| `(--[\w-]+)", table, flags=re.MULTILINE))
     assert listed == options, "keep the options table of docs/deployment.md in step with the CLI"
+
+
+async def test_the_prompt_guide_shows_the_errors_and_completions_sent() -> None:
+    page = DOCS / "prompts.md"
+    module = run_page(page)
+    async with AsyncTestClient(module.completing) as client:
+        with pytest.raises(MCPError) as invalid:
+            await client.get_prompt("triage", {})
+        completion = await client.complete("package", "dj", prompt="triage")
+        policy = await client.get_prompt("triage", {"package": "django"})
+    assert invalid.value.code == -32602
+    assert f"`{invalid.value.message}`" in page.read_text()
+    assert completion.values == ("django", "djangorestframework")
+    assert policy.text == "A high vulnerability affects django."
+
+
+async def test_the_resource_guide_shows_what_reading_answers() -> None:
+    module = run_page(DOCS / "resources.md")
+    known = "3f2b8c1e-9a4d-4e5f-8b6a-1c2d3e4f5a6b"
+    async with AsyncTestClient(module.server) as client:
+        with pytest.raises(MCPError) as not_a_uuid:
+            await client.read_resource("vulns://advisory/abc")
+        advisory = await client.read_resource(f"vulns://advisory/{known}")
+        logo = await client.read_resource("assets://logo.png")
+        suggested = await client.complete(
+            "vulnerability_id", "3f", resource_template="vulns://advisory/{vulnerability_id}"
+        )
+    assert not_a_uuid.value.code == -32602
+    assert advisory.text.startswith("# requests")
+    assert isinstance(logo.contents[0], BlobResourceContents)
+    assert suggested.values == (known,)
+
+
+async def test_the_scope_guide_hides_what_it_says_it_hides() -> None:
+    module = run_page(DOCS / "auth.md")
+    async with AsyncTestClient(module.app) as anonymous:
+        assert [tool.name for tool in await anonymous.list_tools()] == ["list_advisories"]
+        with pytest.raises(MCPError) as hidden:
+            await anonymous.call_tool("delete_advisory", {"advisory_id": 1})
+    ops = {"x-api-key": "key-of-the-ops-team"}
+    async with AsyncTestClient(module.app, headers=ops) as client:
+        deleted = await client.call_tool("delete_advisory", {"advisory_id": 1})
+    assert hidden.value.code == -32602
+    assert deleted.text == "deleted 1"
+    with pytest.raises(MCPError) as refused:
+        async with AsyncTestClient(module.protected):
+            pass  # greeting the server without a token is refused
+    assert refused.value.status_code == 401
+    assert "resource_metadata=" in refused.value.headers["www-authenticate"]
+
+
+async def test_the_tool_guide_shows_how_errors_reach_the_model() -> None:
+    module = run_page(DOCS / "tools.md")
+    server = MCPServer(name="errors", version="1", tools=[module.strict, module.lenient])
+    unknown = {"package": "left-pad"}
+    async with AsyncTestClient(server) as client:
+        strict = await client.call_tool("latest_release", unknown)
+        lenient = await client.call_tool("latest_release_lenient", unknown)
+    message = "unknown package 'left-pad'; known packages: requests, django"
+    assert (strict.is_error, strict.text) == (True, message)
+    assert (lenient.is_error, lenient.structured_content) == (False, {"error": message})
