@@ -46,6 +46,7 @@ from http_mcp.types import (
     TextContent,
     TextResourceContents,
     Tool,
+    ToolAnnotations,
 )
 from tests.auth_support import ISSUER, RESOURCE, Recorder, jwks, mint, rsa_key
 
@@ -162,7 +163,11 @@ def make_server(page_size: int | None = 100) -> MCPServer:
             Tool(func=refuse),
             Tool(func=confirm),
             Tool(func=route, inputs=Routed),
-            Tool(func=whoami),
+            Tool(
+                func=whoami,
+                title="Who am I",
+                annotations=ToolAnnotations(read_only_hint=True),
+            ),
         ),
         prompts=(Prompt(func=triage, arguments_type=Triage, completions={"package": suggest}),),
         resources=(
@@ -452,6 +457,9 @@ async def test_prompts_resources_and_completions(protocol: str) -> None:
     assert len(tools) == 7  # seven pages of one
     assert tools[0].input_schema["properties"]["vulnerability_id"]["format"] == "uuid4"
     assert tools[0].output_schema is not None
+    assert tools[0].title is None
+    assert tools[-1].annotations == {"readOnlyHint": True}
+    assert tools[-1].title == "Who am I"
 
 
 @PROTOCOLS

@@ -192,13 +192,15 @@ class Completion:
 
 @dataclass(frozen=True, slots=True)
 class ListedTool:
-    """A tool as `tools/list` describes it."""
+    """A tool as `tools/list` describes it; `annotations` as on the wire (`readOnlyHint`...)."""
 
     name: str
     description: str | None
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
     raw: dict[str, Any]
+    title: str | None = None
+    annotations: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +289,8 @@ def listed_tool(item: Mapping[str, Any]) -> ListedTool:
         item.get("inputSchema", {}),
         item.get("outputSchema"),
         dict(item),
+        item.get("title"),
+        item.get("annotations"),
     )
 
 
