@@ -340,3 +340,21 @@ def no_parameter_copy() -> Callable[[], str]:
         return "ok"
 
     return copy
+
+
+@pytest.mark.parametrize("schema", [{"type": "array"}, ["type", "object"], {}])
+def test_an_input_schema_that_is_not_an_object_schema_is_refused(schema: Any) -> None:
+    with pytest.raises(TypeError, match='input_schema must be a JSON Schema dict with "type"'):
+        Tool(func=search, input_schema=schema)
+
+
+@pytest.mark.parametrize("kind", ["Prompt", "ResourceTemplate"])
+def test_completions_that_are_not_a_mapping_are_refused(kind: str) -> None:
+    with pytest.raises(TypeError, match=f"^{kind} completions must be a dict of argument name"):
+        DECLARE[kind](completions=[note])
+
+
+@pytest.mark.parametrize("kind", ["Resource", "ResourceTemplate"])
+def test_a_mime_type_that_is_not_a_string_is_refused(kind: str) -> None:
+    with pytest.raises(TypeError, match=f"^{kind} mime_type must be a string, got bytes"):
+        DECLARE[kind](mime_type=b"text/plain")

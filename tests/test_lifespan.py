@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import httpx
@@ -60,6 +60,10 @@ def as_list(arguments: Arguments[NoArguments]) -> str:
     return str(arguments.get_state_key("settings", list[str]))
 
 
+def as_literal(arguments: Arguments[NoArguments]) -> str:
+    return str(arguments.get_state_key("flag", Literal["on"]))  # type: ignore[arg-type]
+
+
 SERVER = MCPServer(
     name="s",
     version="1",
@@ -70,6 +74,7 @@ SERVER = MCPServer(
         Tool(func=wrong_type),
         Tool(func=settings),
         Tool(func=as_list),
+        Tool(func=as_literal),
     ),
 )
 
@@ -118,6 +123,7 @@ async def test_a_tool_reads_lifespan_state_by_key_and_type(url: str, era: str, t
         pytest.param("missing_key", "cache", KeyError, id="missing-key"),
         pytest.param("wrong_type", "settings", TypeError, id="wrong-type"),
         pytest.param("as_list", "settings", TypeError, id="wrong-generic-type"),
+        pytest.param("as_literal", "flag", TypeError, id="type-isinstance-cannot-check"),
     ],
 )
 async def test_a_missing_or_mistyped_state_key_is_a_generic_error_logged_with_the_key(

@@ -4,7 +4,7 @@ must agree with them when they are given; a function that cannot work is refused
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -69,6 +69,10 @@ def search_as_text(arguments: Arguments[Inputs]) -> str:
     return arguments.inputs.query
 
 
+def search_later(arguments: Arguments[Inputs]) -> Awaitable[Output]:
+    return search_async(arguments)
+
+
 def picture() -> ImageContent:
     return ImageContent.from_bytes(b"\x89PNG", "image/png")
 
@@ -83,8 +87,8 @@ def unresolvable_input(arguments: Arguments[HiddenModel]) -> str:
 
 @pytest.mark.parametrize(
     "func",
-    [search, search_async, search_or_ask, search_with_image],
-    ids=["sync", "async", "or-input-required", "tool-result"],
+    [search, search_async, search_or_ask, search_with_image, search_later],
+    ids=["sync", "async", "or-input-required", "tool-result", "returns-an-awaitable"],
 )
 def test_a_tool_takes_its_inputs_and_output_from_the_annotations(func: Any) -> None:
     tool: Tool[Any, Any] = Tool(func=func)
@@ -94,6 +98,7 @@ def test_a_tool_takes_its_inputs_and_output_from_the_annotations(func: Any) -> N
 
 def test_a_tool_returning_text_or_content_has_no_output_model() -> None:
     assert Tool(func=search_as_text).output is None
+    assert Tool(func=search_as_text, output=None).output is None
     assert Tool(func=picture).output is None
     assert Tool(func=picture).inputs is NoArguments
 

@@ -40,6 +40,7 @@ def strict(data: bytes | str) -> Any:
 class Stats(BaseModel):
     mean: float
     values: list[float]
+    note: str = ""
 
 
 class Which(BaseModel):
@@ -58,7 +59,7 @@ def stats(arguments: Arguments[Which]) -> Stats | dict[str, Any] | ToolResult[St
         return {"mean": 1.0, "values": [1.0, -INF]}
     if which == "tool-result":
         return ToolResult(output=Stats(mean=INF, values=[]))
-    return Stats(mean=0.5, values=[0.25])
+    return Stats(mean=0.5, values=[0.25], note=which)
 
 
 async def noisy(arguments: Arguments[NoArguments]) -> str:
@@ -144,9 +145,12 @@ async def test_a_non_finite_number_in_a_declared_output_is_an_error_naming_the_f
 
 
 @ERAS
-async def test_a_finite_output_is_answered_as_usual(url: str, era: str) -> None:
-    [response] = await post(url, era, "tools/call", {"name": "stats", "arguments": {"which": ""}})
-    assert response["result"]["structuredContent"] == {"mean": 0.5, "values": [0.25]}
+@pytest.mark.parametrize("which", ["", "NaN and -Infinity, as words"])
+async def test_a_finite_output_is_answered_as_usual(url: str, era: str, which: str) -> None:
+    params = {"name": "stats", "arguments": {"which": which}}
+    [response] = await post(url, era, "tools/call", params)
+    expected = {"mean": 0.5, "values": [0.25], "note": which}
+    assert response["result"]["structuredContent"] == expected
 
 
 @ERAS

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import functools
-import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -143,8 +142,10 @@ class Arguments(Generic[TInputs]):
 
         Raises:
             KeyError: the lifespan state has no such key.
-            TypeError: the value is not a `value_type`.
+            TypeError: the value is not a `value_type`, or `value_type` is not something
+                `isinstance` can check (a `Literal`, a type variable...).
         """
+        expected = runtime_class(key, value_type)
         state = self.request.scope.get("state") or {}
         if key not in state:
             raise KeyError(
@@ -152,35 +153,24 @@ class Arguments(Generic[TInputs]):
                 "application's lifespan"
             )
         value = state[key]
-        if not isinstance(value, runtime_class(value_type)):
+        if not isinstance(value, expected):
             raise TypeError(
                 f"lifespan state {key!r} is a {type(value).__name__}, not a {_show(value_type)}"
             )
         return typing.cast(TValue, value)
 
 
-def runtime_class(value_type: Any) -> type | tuple[type, ...]:
+def runtime_class(key: str, value_type: Any) -> type:
     """What `isinstance` can check a value of `value_type` with: `dict[str, str]` -> `dict`."""
     origin = typing.get_origin(value_type)
-    if origin in (typing.Union, types.UnionType):
-        return tuple(_flatten(runtime_class(arg) for arg in typing.get_args(value_type)))
-    if origin is typing.Annotated:
-        return runtime_class(typing.get_args(value_type)[0])
     if isinstance(origin, type):
         return origin
-    if value_type is None:
-        return type(None)
     if isinstance(value_type, type):
         return value_type
     raise TypeError(
-        f"get_state_key cannot check a value against {value_type!r}; give a class, "
-        "such as Database or dict[str, str]"
+        f"get_state_key({key!r}, {_show(value_type)}) cannot check a value against that; "
+        "give a class, such as Database or dict[str, str]"
     )
-
-
-def _flatten(classes: Iterable[type | tuple[type, ...]]) -> Iterator[type]:
-    for found in classes:
-        yield from found if isinstance(found, tuple) else (found,)
 
 
 def _show(value_type: Any) -> str:

@@ -26,9 +26,6 @@ from http_mcp._wire import WireModel
 class Omitted:
     """The value of `output=` when it is not given (`None` says: no output model)."""
 
-    def __repr__(self) -> str:
-        return "OMITTED"
-
 
 OMITTED: Final = Omitted()
 _UNIONS: Final = (typing.Union, types.UnionType)
@@ -54,12 +51,12 @@ def read_function(
 ) -> Shape:
     """Check `func` against `inputs=` / `output=` and fill in the ones left out.
 
+    `func` is known to be callable (`check_common`).
+
     Raises:
         TypeError: `func` cannot be called with one `Arguments` (or nothing), or its
             annotations contradict `inputs=` / `output=`, or say something that cannot work.
     """
-    if not callable(func):
-        raise TypeError(f"{kind} func must be a function, got {type(func).__name__}")
     _check_not_a_bare_wrapper(kind, func)
     parameter = _parameter(kind, func)
     hints, unresolved = _hints(func)
@@ -85,10 +82,7 @@ def check_model(kind: str, field: str, value: Any) -> None:
 
 
 def _check_not_a_bare_wrapper(kind: str, func: Callable[..., Any]) -> None:
-    try:
-        parameters = inspect.signature(func, follow_wrapped=False).parameters.values()
-    except (TypeError, ValueError):
-        return
+    parameters = inspect.signature(func, follow_wrapped=False).parameters.values()
     var_kinds = {p.kind for p in parameters}
     if var_kinds == {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD} and not (
         hasattr(_unpartial(func), "__wrapped__")
