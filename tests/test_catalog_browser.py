@@ -165,6 +165,21 @@ def test_filling_a_form_and_calling_a_tool_shows_its_structured_result(open_page
         "labels": ["urgent", "web"],
     }
     assert result.find_element(By.CSS_SELECTOR, ".ok-title").text == "Result"
+    sent = result.find_element(By.CSS_SELECTOR, "details.sent")
+    sent.click()
+    assert json.loads(sent.find_element(By.TAG_NAME, "pre").text) == {
+        "method": "tools/call",
+        "params": {
+            "name": "open_ticket",
+            "arguments": {
+                "package": "django",
+                "priority": "high",
+                "breaking": True,
+                "reporter": {"name": "Ada"},
+                "labels": ["urgent", "web"],
+            },
+        },
+    }
 
 
 def test_bad_input_shows_the_servers_validation_message(open_page: Any, site: LiveServer) -> None:

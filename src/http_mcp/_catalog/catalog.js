@@ -350,10 +350,11 @@
     return el("details", { class: "notes" }, el("summary", {}, `Notifications (${notes.length})`), el("ul", {}, items));
   }
 
-  function showReply(out, reply, renderResult) {
+  function showReply(out, request, reply, renderResult) {
     out.replaceChildren();
+    const sent = el("details", { class: "sent" }, el("summary", {}, "Request sent"), el("pre", {}, pretty(request)));
     if (reply.failure) {
-      out.append(el("p", { class: "error", role: "alert" }, reply.failure));
+      out.append(el("p", { class: "error", role: "alert" }, reply.failure), sent);
       return;
     }
     const { message } = reply;
@@ -367,6 +368,7 @@
     }
     const notes = noteList(reply.notes);
     if (notes) out.append(notes);
+    out.append(sent);
   }
 
   function toolResult(result) {
@@ -417,7 +419,7 @@
       button.disabled = true;
       out.replaceChildren(el("p", { class: "muted" }, "Waiting for the server…"));
       try {
-        showReply(out, await rpc(request.method, request.params), renderResult);
+        showReply(out, request, await rpc(request.method, request.params), renderResult);
       } finally {
         button.disabled = false;
       }
@@ -522,6 +524,8 @@
     ["resourceTemplates", "Resource templates", template, null],
   ];
 
+  const navName = (item) => text(item.name) || text(item.uri) || text(item.uriTemplate);
+
   function build() {
     const info = isObject(data.server) ? data.server : {};
     const meta = [`${text(info.name)} ${text(info.version)}`.trim(), `endpoint ${data.endpoint}`, `protocol ${data.protocolVersion}`];
@@ -531,7 +535,8 @@
     for (const [kind, heading, render, empty] of SECTIONS) {
       const items = listOf(data[kind]);
       if (items.length === 0 && !empty) continue;
-      navItems.push(el("li", {}, el("a", { href: `#${kind}` }, `${heading} (${items.length})`)));
+      const links = items.map((item, index) => el("li", {}, el("a", { href: `#${kind}-${index}` }, navName(item))));
+      navItems.push(el("li", {}, el("a", { href: `#${kind}` }, `${heading} (${items.length})`), links.length ? el("ul", {}, links) : null));
       const cards = items.length ? items.map(render) : [el("p", { class: "muted" }, empty)];
       sections.push(el("section", { id: kind, "aria-labelledby": `${kind}-heading` }, el("h2", { id: `${kind}-heading` }, heading), cards));
     }
