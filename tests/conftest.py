@@ -20,6 +20,8 @@ from starlette.types import ASGIApp
 
 from http_mcp import MCPServer
 
+pytest_plugins = ["tests.redis_support"]
+
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 URL = "http://127.0.0.1/mcp"

@@ -2,6 +2,7 @@ import http_mcp
 import http_mcp.exceptions
 import http_mcp.jsonrpc
 import http_mcp.server
+import http_mcp.stores
 import http_mcp.testing
 import http_mcp.types
 
@@ -32,9 +33,23 @@ def test_types_exports_the_contract_names() -> None:
     assert contract <= set(http_mcp.types.__all__)
 
 
-def test_exceptions_exports_tool_error() -> None:
-    assert http_mcp.exceptions.__all__ == ["ToolError"]
+def test_exceptions_exports_tool_error_and_the_store_errors() -> None:
+    assert http_mcp.exceptions.__all__ == ["StoreError", "StoreUnavailableError", "ToolError"]
     assert issubclass(http_mcp.exceptions.ToolError, Exception)
+    assert issubclass(http_mcp.exceptions.StoreUnavailableError, http_mcp.exceptions.StoreError)
+
+
+def test_stores_all_matches_the_public_names_of_the_package() -> None:
+    public = {
+        name
+        for name in _public_names(http_mcp.stores)
+        if name not in {"annotations", "importlib", "TYPE_CHECKING", "Any"}
+        and name not in {"parse_qsl", "urlsplit", "urlunsplit"}
+    }
+    # RedisStore is loaded on first access, so that the Redis client is imported only then.
+    assert sorted(http_mcp.stores.__all__) == sorted(public | {"RedisStore"})
+    for name in http_mcp.stores.__all__:
+        assert getattr(http_mcp.stores, name).__module__.startswith("http_mcp.stores")
 
 
 def test_server_module_exports_only_the_server() -> None:
