@@ -22,9 +22,11 @@ from starlette.types import ASGIApp
 from http_mcp._http import HTTPApp
 from http_mcp._lifespan import LifespanError, lifespan_state
 from http_mcp.server import MCPServer
+from http_mcp.stores import store_from_url
 
 ENV_TARGET: Final = "HTTP_MCP_TARGET"
 ENV_PATH: Final = "HTTP_MCP_PATH"
+ENV_STORE: Final = "HTTP_MCP_STORE"
 FACTORY: Final = "http_mcp._cli:app_from_environment"
 USAGE_ERROR: Final = 2
 INTERRUPTED: Final = 130  # 128 + SIGINT, as shells report a Ctrl+C
@@ -43,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         target = load_target(args.target)
+        use_store(target, args.store)
         if args.stdio:
             return _run_stdio(target, args.scope)
         return _run_http(target, args)
@@ -85,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         help="log level (default info)",
     )
     run.add_argument("--reload", action="store_true", help="restart when the code changes")
+    run.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"where shared state lives: memory:// or redis://HOST:PORT/DB (default: ${ENV_STORE}"
+        ", else what the server sets, else memory://)",
+    )
     return parser
 
 
@@ -129,13 +138,28 @@ def _import_failure(module_name: str) -> str:
 
 def as_asgi(target: MCPServer | ASGIApp, path: str) -> ASGIApp:
     if isinstance(target, MCPServer):
-        return Starlette(routes=[Route(path, target.app, methods=["POST", "GET", "DELETE"])])
+        route = Route(path, target.app, methods=["POST", "GET", "DELETE"])
+        return Starlette(routes=[route], lifespan=target.lifespan)
     return target
 
 
 def app_from_environment() -> ASGIApp:
     """uvicorn factory for worker processes and reloads: the target named in the environment."""
-    return as_asgi(load_target(os.environ[ENV_TARGET]), os.environ.get(ENV_PATH, "/mcp"))
+    target = load_target(os.environ[ENV_TARGET])
+    use_store(target, None)
+    return as_asgi(target, os.environ.get(ENV_PATH, "/mcp"))
+
+
+def use_store(target: MCPServer | ASGIApp, option: str | None) -> None:
+    """Give the served MCPServer the store `--store` (else `$HTTP_MCP_STORE`) names, if any."""
+    url = option or os.environ.get(ENV_STORE)
+    server = target if isinstance(target, MCPServer) else find_server(target)
+    if not url or server is None:
+        return
+    try:
+        server.store = store_from_url(url)
+    except (ValueError, ImportError) as exc:
+        raise TargetError(f"{'--store' if option else ENV_STORE}: {exc}") from None
 
 
 def _run_http(target: MCPServer | ASGIApp, args: argparse.Namespace) -> int:
@@ -146,13 +170,26 @@ def _run_http(target: MCPServer | ASGIApp, args: argparse.Namespace) -> int:
         "log_level": args.log_level,
         "access_log": args.log_level == "debug",
     }
+    if args.workers > 1:
+        _check_shared_store(target)
     if args.workers > 1 or args.reload:
         os.environ[ENV_TARGET] = args.target
         os.environ[ENV_PATH] = args.path
+        if args.store:
+            os.environ[ENV_STORE] = args.store
         uvicorn.run(FACTORY, factory=True, workers=args.workers, reload=args.reload, **options)
     else:
         uvicorn.run(as_asgi(target, args.path), **options)
     return 0
+
+
+def _check_shared_store(target: MCPServer | ASGIApp) -> None:
+    server = target if isinstance(target, MCPServer) else find_server(target)
+    if server is not None and server.needs_shared_store and not server.store.shared:
+        raise TargetError(
+            "--workers needs a store all workers share, since this server keeps state between "
+            f"requests: add --store redis://HOST:6379/0 (or set {ENV_STORE})"
+        )
 
 
 def _check_port_free(host: str, port: int) -> None:

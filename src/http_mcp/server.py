@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, BinaryIO, Final
 
 import anyio
@@ -19,6 +20,7 @@ from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import Message
+from http_mcp.stores import MemoryStore, Store
 
 __all__ = ["MCPServer"]
 
@@ -51,6 +53,9 @@ class MCPServer:
             loopback host. Requests without `Origin` (clients that are not browsers) pass.
         trust_forwarded_headers: Take the host and scheme from `Forwarded` /
             `X-Forwarded-Host` / `X-Forwarded-Proto`; only behind a proxy that sets them.
+        store: Where state that outlives a request lives (`http_mcp.stores`): by default a
+            `MemoryStore`, made on first use; a `RedisStore` shares it across replicas. A
+            request that needs no such state never touches it.
 
     Example:
         ```python
@@ -80,6 +85,7 @@ class MCPServer:
         allowed_hosts: Sequence[str] | None = None,
         allowed_origins: Sequence[str] | None = None,
         trust_forwarded_headers: bool = False,
+        store: Store | None = None,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -90,6 +96,8 @@ class MCPServer:
             raise ValueError("list_ttl_ms must not be negative")
         if max_message_size < 1:
             raise ValueError("max_message_size must be a positive number of bytes")
+        if store is not None and not isinstance(store, Store):
+            raise TypeError(f"MCPServer store must be a Store (http_mcp.stores), got {store!r}")
         registered_tools = tuple(RegisteredTool.build(t) for t in tools)
         registered_prompts = tuple(RegisteredPrompt.build(p) for p in prompts)
         _check_unique([t.name for t in registered_tools], "tool")
@@ -101,6 +109,7 @@ class MCPServer:
             info["title"] = title
         self.name = name
         self.version = version
+        self._store = store
         self._dispatcher = Dispatcher(
             Catalog(
                 server_info=info,
@@ -162,6 +171,52 @@ class MCPServer:
         return CatalogApp(self._app, self.scoped_names(), endpoint)
 
     @property
+    def store(self) -> Store:
+        """The store holding what outlives a request; a `MemoryStore` unless one was given.
+
+        Assign another before serving to replace it (`http-mcp run --store URL` does).
+        """
+        if self._store is None:
+            self._store = MemoryStore()
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        if not isinstance(store, Store):
+            raise TypeError(f"MCPServer store must be a Store (http_mcp.stores), got {store!r}")
+        self._store = store
+
+    @property
+    def needs_shared_store(self) -> bool:
+        """Whether a feature that keeps state between requests is on.
+
+        Then every process serving this server must reach the same store, and
+        `http-mcp run --workers N` refuses a store that is not shared. No feature needs one yet.
+        """
+        return False
+
+    @asynccontextmanager
+    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
+        """The server's part of an application's lifespan: closes the store on shutdown.
+
+        Example:
+            ```python
+            app = Starlette(routes=[Route("/mcp", server.app)], lifespan=server.lifespan)
+            ```
+
+            With a lifespan of your own, enter it there: `async with server.lifespan(app):`.
+        """
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the store, if one was used: its connections and open subscriptions."""
+        if self._store is not None:
+            await self._store.aclose()
+
+    @property
     def max_message_size(self) -> int:
         """The largest request body (and STDIO line) accepted, in bytes."""
         return self._max_message_size
@@ -209,11 +264,14 @@ class MCPServer:
             max_message_size=self._max_message_size,
         )
         source = stdin if stdin is not None else sys.stdin.buffer
-        if stdout is not None:
-            await session.serve(source, stdout)
-            return
-        with protocol_stdout() as frames:
-            await session.serve(source, frames)
+        try:
+            if stdout is not None:
+                await session.serve(source, stdout)
+                return
+            with protocol_stdout() as frames:
+                await session.serve(source, frames)
+        finally:
+            await self.aclose()
 
     def run_stdio(
         self, *, scopes: Iterable[str] = (), state: Mapping[str, Any] | None = None
