@@ -278,6 +278,7 @@ REFERENCE_MODULES = (
     "http_mcp",
     "http_mcp.types",
     "http_mcp.exceptions",
+    "http_mcp.stores",
     "http_mcp.jsonrpc",
     "http_mcp.auth",
     "http_mcp.testing",
