@@ -7,8 +7,9 @@ Keys live under `{prefix}kv:`, logs (Redis streams) under `{prefix}log:`, and ch
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -96,6 +97,7 @@ class RedisStore(Store):
         self._client: Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hub = PubSubHub(self._redis, prefix, timeout, self._where)
+        self._turns: dict[str, _Turn] = {}
 
     def __repr__(self) -> str:
         return f"RedisStore({self._where!r}, prefix={self.prefix!r}, timeout={self.timeout})"
@@ -116,7 +118,7 @@ class RedisStore(Store):
         name = self._key(key)
 
         async def transaction(redis: Redis) -> Updated:
-            async with redis.pipeline(transaction=True) as pipe:
+            async with self._turn(name), redis.pipeline(transaction=True) as pipe:
                 while True:
                     try:
                         await pipe.watch(name)
@@ -191,6 +193,26 @@ class RedisStore(Store):
             with anyio.CancelScope(shield=True):
                 await client.aclose()
 
+    @asynccontextmanager
+    async def _turn(self, name: str) -> AsyncIterator[None]:
+        """Take turns with this store's other updates of `name`.
+
+        Optimistic transactions retry whenever another writer got in first, so many updaters
+        of one key in one process would mostly retry each other; queued here, only one per
+        process competes, and the retries stay few however many tasks update the key.
+        """
+        turn = self._turns.get(name)
+        if turn is None:
+            turn = self._turns[name] = _Turn(asyncio.Lock())
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.waiting -= 1
+            if not turn.waiting:
+                del self._turns[name]
+
     def _key(self, key: str) -> str:
         return f"{self.prefix}kv:{key}"
 
@@ -234,6 +256,12 @@ class RedisStore(Store):
             ) from exc
         except redis_errors.RedisError as exc:
             raise StoreError(f"Redis at {self._where} refused {what}: {exc}") from exc
+
+
+@dataclass
+class _Turn:
+    lock: asyncio.Lock
+    waiting: int = 0
 
 
 def _location(parts: Any) -> str:
