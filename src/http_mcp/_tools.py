@@ -137,9 +137,9 @@ class RegisteredTool:
         if not isinstance(value, output):
             raise OutputTypeError(f"expected {output.__name__}, got {type(value).__name__}")
         structured = value.model_dump(mode="json", by_alias=True)
-        text = to_json(structured)
+        text = to_json(structured).decode()
         # NaN and infinities are not JSON; a bare token in the text is the cheap first sign.
-        if b"NaN" in text or b"Infinity" in text:
+        if "NaN" in text or "Infinity" in text:
             where = non_finite(structured)
             if where is not None:
                 logger.error("tool %r returned %s, which JSON cannot carry", self.name, where)
@@ -148,7 +148,7 @@ class RegisteredTool:
                     "which JSON cannot carry."
                 )
         return {
-            "content": [{"type": "text", "text": text.decode()}, *extra],
+            "content": [{"type": "text", "text": text}, *extra],
             "structuredContent": structured,
         }
 
