@@ -307,6 +307,13 @@ def test_a_bad_store_setting_is_a_usage_error(
     assert "Traceback" not in completed.stderr
 
 
+def test_the_help_describes_the_store_option() -> None:
+    completed = cli("run", "--help")
+    assert completed.returncode == 0
+    assert "--store URL" in completed.stdout
+    assert "HTTP_MCP_STORE" in completed.stdout
+
+
 def test_several_workers_are_refused_an_in_process_store_for_a_stateful_server() -> None:
     target = "tests.fixtures.replica_app:stateful"
     completed = cli("run", target, "--port", str(free_port()), "--workers", "2")

@@ -337,9 +337,32 @@ async def test_a_blocking_read_returns_when_another_replica_appends(
     assert received == [(second, b"second")]
 
 
+async def test_closing_the_in_process_store_ends_a_blocked_read() -> None:
+    store = MemoryStore()
+    received: list[list[tuple[str, bytes]]] = []
+
+    async def wait() -> None:
+        received.append(await store.read_after("stream", None, block_ms=60_000))
+
+    with anyio.fail_after(BOUND_S):
+        async with anyio.create_task_group() as group:
+            group.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()
+            await store.aclose()
+    assert received == [[]]
+
+
 async def test_a_blocking_read_of_a_quiet_log_returns_nothing_in_time(store: Store) -> None:
     with anyio.fail_after(BOUND_S):
         assert await store.read_after("quiet", None, block_ms=100) == []
+
+
+async def test_log_sizes_must_be_positive(store: Store) -> None:
+    with pytest.raises(ValueError, match="max_len must be 1 or more"):
+        await store.append("events", b"e", ttl_ms=LONG_MS, max_len=0)
+    with pytest.raises(ValueError, match="limit must be 1 or more"):
+        await store.read_after("events", None, limit=0)
+    assert await store.read_after("events", None) == []
 
 
 @pytest.mark.parametrize("bad", ["", "abc", "1-", "-1", "1-2-3", "9" * 30 + "-0", "1 -0"])

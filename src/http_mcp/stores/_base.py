@@ -193,6 +193,11 @@ def check_ttl(ttl_ms: int) -> None:
         raise ValueError(f"ttl_ms must be a positive number of milliseconds, got {ttl_ms}")
 
 
+def check_positive(name: str, value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{name} must be 1 or more, got {value}")
+
+
 def check_channels(channels: tuple[str, ...]) -> None:
     if not channels:
         raise ValueError("subscribe() needs at least one channel")

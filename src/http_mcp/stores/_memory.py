@@ -18,6 +18,7 @@ from http_mcp.stores._base import (
     Subscription,
     Updated,
     check_channels,
+    check_positive,
     check_ttl,
     entry_number,
     missing_ttl,
@@ -116,8 +117,7 @@ class MemoryStore(Store):
 
     async def append(self, log: str, entry: bytes, *, ttl_ms: int, max_len: int = 1000) -> str:
         check_ttl(ttl_ms)
-        if max_len < 1:
-            raise ValueError(f"max_len must be 1 or more, got {max_len}")
+        check_positive("max_len", max_len)
         now = time.monotonic()
         state = self._log(log, now)
         if state is None:
@@ -137,6 +137,7 @@ class MemoryStore(Store):
         self, log: str, after: str | None, *, limit: int = 100, block_ms: int = 0
     ) -> list[tuple[str, bytes]]:
         last_seen = entry_number(after)
+        check_positive("limit", limit)
         found = self._entries_after(log, last_seen, limit)
         if found or block_ms <= 0:
             return found

@@ -26,6 +26,7 @@ from http_mcp.stores._base import (
     Subscription,
     Updated,
     check_channels,
+    check_positive,
     check_ttl,
     entry_number,
     missing_ttl,
@@ -153,8 +154,7 @@ class RedisStore(Store):
 
     async def append(self, log: str, entry: bytes, *, ttl_ms: int, max_len: int = 1000) -> str:
         check_ttl(ttl_ms)
-        if max_len < 1:
-            raise ValueError(f"max_len must be 1 or more, got {max_len}")
+        check_positive("max_len", max_len)
         name = self._log(log)
 
         async def add(redis: Redis) -> Any:
@@ -169,8 +169,7 @@ class RedisStore(Store):
         self, log: str, after: str | None, *, limit: int = 100, block_ms: int = 0
     ) -> list[tuple[str, bytes]]:
         entry_number(after)
-        if limit < 1:
-            raise ValueError(f"limit must be 1 or more, got {limit}")
+        check_positive("limit", limit)
         name = self._log(log)
         start = after or "0-0"
         deadline = anyio.current_time() + max(block_ms, 0) / 1000
