@@ -7,6 +7,7 @@ import hashlib
 import importlib
 import json
 import re
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -325,6 +326,23 @@ async def test_docs_page_sample_shows_scoped_tools_to_the_session_that_holds_the
         mounted = page_data(await client.get("http://127.0.0.1/api/catalog"))
     assert mounted["endpoint"] == "/api/mcp"
     assert names(mounted, "tools") == ["classify_severity"]
+
+
+async def test_a_hostile_server_title_is_escaped_in_the_heading() -> None:
+    titled = MCPServer(name="n", version="1", title='<script>alert("t")</script>&')
+    catalog = Starlette(routes=[Route("/mcp", titled.app), Route("/c", titled.catalog_app())])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=catalog)) as client:
+        page = (await client.get("http://127.0.0.1/c")).text
+    escaped = "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;&amp;"
+    assert f"<h1>{escaped}</h1>" in page
+    assert f"<title>{escaped} · MCP catalogue</title>" in page
+    assert page.count("<script") == 2
+
+
+def test_importing_the_package_does_not_load_the_catalogue() -> None:
+    code = "import sys, http_mcp; print(any('_catalog' in name for name in sys.modules))"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert output.stdout.strip() == b"False"
 
 
 async def test_non_http_scopes_are_ignored() -> None:

@@ -6,11 +6,10 @@ import functools
 import sys
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import anyio
 
-from http_mcp._catalog import CatalogApp
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import Catalog, Dispatcher
@@ -21,6 +20,9 @@ from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import Message
 from http_mcp.stores import MemoryStore, Store
+
+if TYPE_CHECKING:
+    from http_mcp._catalog import CatalogApp
 
 __all__ = ["MCPServer"]
 
@@ -168,6 +170,9 @@ class MCPServer:
         Raises:
             ValueError: `endpoint` is not a path starting with "/".
         """
+        # Imported here: a server that never mounts the page never loads it.
+        from http_mcp._catalog import CatalogApp
+
         return CatalogApp(self._app, self.scoped_names(), endpoint)
 
     @property

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import html
 import json
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any, Final
 
 _JSON_ESCAPES: Final = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+_HTML_ESCAPES: Final = {ord("<"): "&lt;", ord(">"): "&gt;", ord("&"): "&amp;", ord('"'): "&quot;"}
 _TEMPLATE: Final = """<!doctype html>
 <html lang="en">
 <head>
@@ -50,7 +50,7 @@ class Assets:
 @functools.cache
 def assets() -> Assets:
     """Read the script and style once, and derive the Content-Security-Policy from them."""
-    folder = resources.files(__package__)
+    folder = Path(__file__).parent
     script = (folder / "catalog.js").read_text(encoding="utf-8")
     style = (folder / "catalog.css").read_text(encoding="utf-8")
     policy = "; ".join(
@@ -74,7 +74,7 @@ def render(title: str, data: dict[str, Any]) -> bytes:
     """The page for one caller: `data` is what the script shows, `title` the heading."""
     page = assets()
     return _TEMPLATE.format(
-        title=html.escape(title),
+        title=title.translate(_HTML_ESCAPES),
         style=page.style,
         data=json_block(data),
         script=page.script,
