@@ -80,7 +80,7 @@ class Replica:
                 raise RuntimeError(f"replica did not start in time:\n{self.log}") from None
             if line is None:
                 raise RuntimeError(f"replica exited before serving:\n{self.log}")
-            listening = listening or "Uvicorn running on" in line
+            listening = listening or "serving on" in line
             started = started or "Application startup complete." in line
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

@@ -112,6 +112,8 @@ class MCPServer:
         self.name = name
         self.version = version
         self._store = store
+        # Read by the command line, to warn at start-up when several workers cannot share it.
+        self._shares_request_state_key = request_state_key is not None
         self._dispatcher = Dispatcher(
             Catalog(
                 server_info=info,
