@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -234,6 +235,23 @@ def test_port_in_use_is_a_usage_error_with_a_clear_message() -> None:
         port = occupant.getsockname()[1]
         line = _usage("run", APP, "--port", str(port))
     assert line.startswith(f"http-mcp: port {port} on 127.0.0.1 is already in use")
+
+
+def test_unix_socket_in_use_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "mcp.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as occupant:
+        occupant.bind(str(path))
+        occupant.listen()
+        line = _usage("run", APP, "--uds", str(path))
+    assert line == f"http-mcp: the unix socket {str(path)!r} is in use by another server\n"
+
+
+def test_application_that_fails_to_start_over_http_exits_with_status_2() -> None:
+    completed = run_cli("run", "tests.fixtures.stdio_server:failing_app", "--port", "0")
+    assert completed.returncode == 2
+    assert "RuntimeError: the database is down" in completed.stderr
+    last = completed.stderr.rstrip("\n").splitlines()[-1]
+    assert last == "http-mcp: the application failed to start (see the log above)"
 
 
 def test_version_prints_the_package_version() -> None:

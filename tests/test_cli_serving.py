@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 import logging
 import re
+import socket
 import ssl
 import subprocess
 import threading
@@ -111,6 +112,13 @@ def test_factory_is_called_in_every_worker_and_its_shared_key_silences_the_warni
     assert NO_SHARED_KEY not in served.log.text
 
 
+def test_reload_serves_through_the_reloader() -> None:
+    with serving(SERVER, "--reload") as served, httpx.Client(timeout=TIMEOUT) as http:
+        response = http.post(served.url, json=call("echo", {"text": "r"}), headers=ACCEPT)
+    assert response.json()["result"]["content"] == [{"type": "text", "text": "r"}]
+    assert "Started reloader process" in served.log.text
+
+
 # -- options that reach uvicorn ---------------------------------------------------------------
 
 
@@ -162,6 +170,8 @@ def test_tls_serves_https_that_verifies_against_the_certificate(tmp_path: Path) 
 
 def test_unix_socket_is_served_and_removed_on_exit(tmp_path: Path) -> None:
     path = tmp_path / "mcp.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+        gone.bind(str(path))  # a socket file left behind by a server that is gone
     with serving(SERVER, "--uds", str(path)) as served:
         transport = httpx.HTTPTransport(uds=str(path))
         with httpx.Client(transport=transport, timeout=TIMEOUT) as http:

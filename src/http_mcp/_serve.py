@@ -134,9 +134,10 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
     elif args.workers > 1:
         Multiprocess(config, sockets=[sock]).run()
     else:
-        server.run(sockets=[sock])
-        if not server.started:
-            raise UsageError("the application failed to start (see the log above)")
+        try:
+            server.run(sockets=[sock])
+        except SystemExit:  # uvicorn's way of saying that the lifespan startup failed
+            raise UsageError("the application failed to start (see the log above)") from None
     return 0
 
 
