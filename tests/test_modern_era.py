@@ -284,6 +284,25 @@ async def test_routing_header_that_disagrees_with_the_body_is_header_mismatch_40
 
 
 @pytest.mark.parametrize(
+    ("method", "params", "header"),
+    [
+        pytest.param("tools/list", None, "mcp-protocol-version", id="version"),
+        pytest.param("tools/list", None, "mcp-method", id="method"),
+        pytest.param("tools/call", {"name": "echo"}, "mcp-name", id="tool-name"),
+        pytest.param("prompts/get", {"name": "greet"}, "mcp-name", id="prompt-name"),
+    ],
+)
+async def test_a_missing_routing_header_is_said_to_be_missing(
+    wire_of: WireOf, method: str, params: dict[str, Any] | None, header: str
+) -> None:
+    wire = wire_of(make_server())
+    response = await post_modern(wire, method, params, headers={header: None})
+    message = error_of(response, 400, HEADER_MISMATCH, "r1")["message"]
+    assert message.lower().startswith(f"{header} header is missing")
+    assert "does not match" not in message
+
+
+@pytest.mark.parametrize(
     ("method", "name", "arguments"),
     [
         pytest.param("prompts/get", "héllo", {}, id="non-ascii-prompt-no-arguments"),

@@ -107,6 +107,15 @@ async def test_a_param_header_that_disagrees_with_the_body_is_a_header_mismatch(
     assert response.json()["id"] == 1
 
 
+async def test_a_missing_param_header_is_said_to_be_missing(wire_of: WireOf) -> None:
+    response = await call(wire_of(server()), {"region": "eu", "shard": 3}, mcp_param_region="eu")
+    error = response.json()["error"]
+    assert response.status_code == 400
+    assert error["code"] == -32020
+    assert error["message"].startswith("mcp-param-shard header is missing")
+    assert "does not match" not in error["message"]
+
+
 async def test_param_headers_are_not_checked_at_the_handshake_wire(wire_of: WireOf) -> None:
     wire: Wire = wire_of(server())
     response = await wire.legacy(

@@ -126,16 +126,44 @@ def unsupported_version(version: Any, request_id: Any = None) -> JSONRPCError:
 
 def check_routing_headers(message: Request, version: Any, headers: Mapping[str, str]) -> None:
     """At 2026-07-28 the routing headers must repeat what the body says."""
-    if headers.get(HEADER_PROTOCOL_VERSION) != version:
-        raise _mismatch("MCP-Protocol-Version header does not match params._meta", message)
-    if headers.get(HEADER_METHOD) != message.method:
-        raise _mismatch("Mcp-Method header does not match the request's method", message)
+    _check_header(
+        headers.get(HEADER_PROTOCOL_VERSION),
+        version,
+        "MCP-Protocol-Version",
+        "params._meta's protocol version",
+        message,
+    )
+    _check_header(
+        headers.get(HEADER_METHOD), message.method, "Mcp-Method", "the request's method", message
+    )
     name_param = NAME_PARAM_OF_METHOD.get(message.method)
     if name_param is None:
         return
     body_value = message.params.get(name_param)
-    if body_value is not None and decode_header_value(headers.get(HEADER_NAME)) != body_value:
-        raise _mismatch(f"Mcp-Name header does not match the request's {name_param!r}", message)
+    if body_value is not None:
+        _check_header(
+            headers.get(HEADER_NAME),
+            body_value,
+            "Mcp-Name",
+            f"the request's {name_param!r}",
+            message,
+            decode=True,
+        )
+
+
+def _check_header(
+    value: str | None,
+    wanted: Any,
+    header: str,
+    what: str,
+    message: Request,
+    *,
+    decode: bool = False,
+) -> None:
+    if value is None:
+        raise _mismatch(f"{header} header is missing; it must repeat {what}", message)
+    if (decode_header_value(value) if decode else value) != wanted:
+        raise _mismatch(f"{header} header does not match {what}", message)
 
 
 def _mismatch(text: str, message: Request) -> JSONRPCError:
@@ -214,7 +242,7 @@ def check_param_headers(
         if raw is None:
             if rendered is None:
                 continue
-            raise _mismatch(f"{param.header} header is missing for {label!r}", message)
+            raise _mismatch(f"{param.header} header is missing; it must repeat {label!r}", message)
         decoded = decode_header_value(raw)
         if rendered is None or decoded is None or not _same(param.kind, value, rendered, decoded):
             raise _mismatch(f"{param.header} header does not match {label!r}", message)
