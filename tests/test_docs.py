@@ -282,6 +282,7 @@ REFERENCE_MODULES = (
     "http_mcp.jsonrpc",
     "http_mcp.auth",
     "http_mcp.testing",
+    "http_mcp.fastapi",
 )
 
 

@@ -1,5 +1,6 @@
 import http_mcp
 import http_mcp.exceptions
+import http_mcp.fastapi
 import http_mcp.jsonrpc
 import http_mcp.server
 import http_mcp.stores
@@ -76,3 +77,8 @@ def test_testing_all_matches_the_public_names_of_the_module() -> None:
     }
     assert sorted(http_mcp.testing.__all__) == sorted(public - {"MCPServer"})
     assert {"TestClient", "AsyncTestClient", "MCPError"} <= set(http_mcp.testing.__all__)
+
+
+def test_fastapi_exports_the_router_and_the_dependency_type() -> None:
+    assert http_mcp.fastapi.__all__ == ["ScopesDependency", "add_mcp_route"]
+    assert http_mcp.fastapi.add_mcp_route.__module__ == "http_mcp.fastapi"

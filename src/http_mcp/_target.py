@@ -20,7 +20,6 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from http_mcp._http import HTTPApp
 from http_mcp.server import MCPServer
 from http_mcp.stores import store_from_url
 
@@ -179,8 +178,10 @@ def find_server(app: Any) -> tuple[MCPServer, str] | None:
     """The first MCPServer mounted in a Starlette or FastAPI app, and the path it answers."""
     for route, path in _routes(app, ""):
         endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
-        if isinstance(endpoint, HTTPApp) and isinstance(endpoint.server, MCPServer):
-            return endpoint.server, path
+        # `server.app`, or the endpoint http_mcp.fastapi adds: both know their server.
+        server = getattr(endpoint, "server", None)
+        if isinstance(server, MCPServer):
+            return server, path
     return None
 
 
