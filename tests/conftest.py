@@ -32,6 +32,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+# The event loops http-mcp supports. Modules that test its asyncio fast paths run on each,
+# with an `anyio_backend` fixture of their own parametrized by this list.
+EVENT_LOOPS = [
+    pytest.param(("asyncio", {}), id="asyncio"),
+    pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop"),
+]
+
+
 class HeaderScopes(AuthenticationBackend):
     """Test backend: the scopes are the words of the `X-Scopes` header."""
 

@@ -6,11 +6,24 @@ import asyncio
 from typing import Any
 
 import pytest
+import uvloop
 
 from http_mcp._channel import CancelFlag
-from http_mcp._sse import until_disconnect
+from http_mcp._concurrency import until_disconnect
+from tests.conftest import EVENT_LOOPS
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=EVENT_LOOPS)
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    return request.param
+
+
+async def test_each_supported_event_loop_is_the_one_running(anyio_backend: Any) -> None:
+    _, options = anyio_backend
+    on_uvloop = isinstance(asyncio.get_running_loop(), uvloop.Loop)
+    assert on_uvloop == options.get("use_uvloop", False)
 
 
 async def stays_connected() -> dict[str, Any]:

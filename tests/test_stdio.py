@@ -23,15 +23,21 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from http_mcp import MCPServer
-from http_mcp._stdin import _PipeLines
+from http_mcp.transports._stdin import _PipeLines
 from http_mcp.types import Tool
-from tests.conftest import LEGACY, legacy_request, modern_request
+from tests.conftest import EVENT_LOOPS, LEGACY, legacy_request, modern_request
 from tests.fixtures.stdio_server import GREETING, SECRET, SHUTDOWN, EchoInput, echo, server
 
 if sys.platform != "win32":
     import termios
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=EVENT_LOOPS)
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    return request.param
+
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 APP: Final = "tests.fixtures.stdio_server:app"

@@ -17,12 +17,16 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from http_mcp import MCPServer
-from http_mcp._channel import CancelFlag
-from http_mcp._sse import _until_disconnect_anyio
 from http_mcp.types import Arguments, NoArguments, Tool
-from tests.conftest import LEGACY, MODERN, Wire, legacy_request, modern_request
+from tests.conftest import EVENT_LOOPS, LEGACY, MODERN, Wire, legacy_request, modern_request
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=EVENT_LOOPS)
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    return request.param
+
 
 WireOf = Any
 
@@ -257,28 +261,3 @@ async def test_stdio_writes_notifications_as_lines_before_the_response(era: str)
     assert methods == ["notifications/progress", "notifications/message"] * 3 + ["response"]
     assert frames[0]["params"]["progressToken"] == 5
     assert frames[-1]["result"]["content"] == [{"type": "text", "text": "done"}]
-
-
-async def test_the_watcher_for_event_loops_other_than_asyncio_cancels_on_disconnect() -> None:
-    # Under trio there is no asyncio task to cancel, so a task group watches instead; it is
-    # driven directly here, since the suite runs on asyncio.
-    disconnected = anyio.Event()
-
-    async def receive() -> dict[str, Any]:
-        await disconnected.wait()
-        return {"type": "http.disconnect"}
-
-    async def quick() -> str:
-        return "done"
-
-    async def slow() -> str:
-        disconnected.set()
-        await anyio.sleep_forever()
-        return "never"
-
-    flag = CancelFlag()
-    with anyio.fail_after(5):
-        assert await _until_disconnect_anyio(quick(), receive, flag) == ("done", True)
-        assert not flag.is_set()
-        assert await _until_disconnect_anyio(slow(), receive, flag) == (None, False)
-    assert flag.is_set()

@@ -7,17 +7,26 @@ import contextvars
 import os
 import threading
 import warnings
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+import uvloop
 
-from http_mcp import _invoke
-from http_mcp._invoke import run_from_thread, run_in_thread
+from http_mcp import _concurrency
+from http_mcp._concurrency import run_from_thread, run_in_thread
 
+Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
 
+# The supported event loops (asyncio, uvloop), each run the way an application runs it.
+on_every_event_loop = pytest.mark.parametrize(
+    "run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"]
+)
 
-def test_a_sync_function_runs_off_the_loop_in_the_callers_context() -> None:
+
+@on_every_event_loop
+def test_a_sync_function_runs_off_the_loop_in_the_callers_context(run: Runner) -> None:
     def where() -> tuple[int, str]:
         return threading.get_ident(), request_id.get()
 
@@ -25,20 +34,22 @@ def test_a_sync_function_runs_off_the_loop_in_the_callers_context() -> None:
         request_id.set("r-1")
         return await run_in_thread(where)
 
-    ident, seen = asyncio.run(call())
+    ident, seen = run(call())
     assert ident != threading.get_ident()
     assert seen == "r-1"
 
 
-def test_errors_reach_the_caller() -> None:
+@on_every_event_loop
+def test_errors_reach_the_caller(run: Runner) -> None:
     def broken() -> None:
         raise LookupError("no such row")
 
     with pytest.raises(LookupError, match="no such row"):
-        asyncio.run(run_in_thread(broken))
+        run(run_in_thread(broken))
 
 
-def test_a_worker_thread_reaches_the_loop_it_was_called_from() -> None:
+@on_every_event_loop
+def test_a_worker_thread_reaches_the_loop_it_was_called_from(run: Runner) -> None:
     async def on_loop(value: int) -> tuple[int, int]:
         return threading.get_ident(), value * 2
 
@@ -48,7 +59,7 @@ def test_a_worker_thread_reaches_the_loop_it_was_called_from() -> None:
     async def call() -> tuple[tuple[int, int], int]:
         return await run_in_thread(in_thread), threading.get_ident()
 
-    (ident, doubled), loop_ident = asyncio.run(call())
+    (ident, doubled), loop_ident = run(call())
     assert (ident, doubled) == (loop_ident, 42)
 
 
@@ -70,7 +81,7 @@ def test_a_thread_of_no_event_loop_is_told_so() -> None:
     assert len(errors) == 1
 
 
-def idents_of(workers: _invoke._Workers, calls: int) -> set[int]:
+def idents_of(workers: _concurrency._Workers, calls: int) -> set[int]:
     async def run() -> set[int]:
         idents = set()
         loop = asyncio.get_running_loop()
@@ -84,11 +95,11 @@ def idents_of(workers: _invoke._Workers, calls: int) -> set[int]:
 
 
 def test_one_after_another_calls_reuse_one_thread() -> None:
-    assert len(idents_of(_invoke._Workers(4), 30)) == 1
+    assert len(idents_of(_concurrency._Workers(4), 30)) == 1
 
 
 def test_calls_beyond_the_limit_wait_for_a_free_thread() -> None:
-    workers = _invoke._Workers(2)
+    workers = _concurrency._Workers(2)
     running = 0
     most = 0
     lock = threading.Lock()
@@ -122,7 +133,7 @@ def test_calls_beyond_the_limit_wait_for_a_free_thread() -> None:
 
 
 def test_a_result_nobody_waits_for_is_dropped_and_the_thread_serves_on() -> None:
-    workers = _invoke._Workers(1)
+    workers = _concurrency._Workers(1)
     started = threading.Event()
     release = threading.Event()
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 
 from http_mcp._channel import Channel, LogLevel
+from http_mcp._concurrency import run_from_thread
 from http_mcp._input import (
     ElicitationResponse,
     InputRound,
@@ -19,7 +20,6 @@ from http_mcp._input import (
     SamplingResponse,
     parse_response,
 )
-from http_mcp._invoke import run_from_thread
 
 TInputs = TypeVar("TInputs", bound=BaseModel)
 TValue = TypeVar("TValue")

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from starlette.requests import Request as HTTPRequest
 
 from http_mcp._channel import Channel, LogLevel
+from http_mcp._concurrency import invoke, is_async
 from http_mcp._context import RequestContext
 from http_mcp._input import InputRequired, InputRound
-from http_mcp._invoke import invoke, is_async
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._protocol import Negotiated, check_param_headers
 from http_mcp._request_state import RequestStateCodec

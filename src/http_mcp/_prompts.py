@@ -12,9 +12,9 @@ from starlette.requests import Request
 
 from http_mcp._arguments import call_arguments
 from http_mcp._channel import Channel
+from http_mcp._concurrency import invoke, is_async
 from http_mcp._declarations import Prompt, default_description, default_name, takes_arguments
 from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
-from http_mcp._invoke import invoke, is_async
 from http_mcp._validation import describe
 from http_mcp._wire import PromptMessage, TextContent
 from http_mcp.exceptions import ToolError

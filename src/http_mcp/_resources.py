@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from http_mcp._arguments import Arguments, NoArguments, call_arguments
+from http_mcp._concurrency import invoke, is_async
 from http_mcp._declarations import (
     Completer,
     In,
@@ -24,7 +25,6 @@ from http_mcp._declarations import (
     one_of,
     takes_arguments,
 )
-from http_mcp._invoke import invoke, is_async
 from http_mcp._signature import read_function
 from http_mcp._validation import describe
 from http_mcp._wire import BlobResourceContents, TextResourceContents

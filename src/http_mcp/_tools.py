@@ -15,9 +15,9 @@ from starlette.requests import Request
 
 from http_mcp._arguments import NoArguments, call_arguments
 from http_mcp._channel import Channel
+from http_mcp._concurrency import invoke, is_async
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
 from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
-from http_mcp._invoke import invoke, is_async
 from http_mcp._protocol import ParamHeader, param_headers
 from http_mcp._results import ToolResult
 from http_mcp._validation import describe

@@ -13,13 +13,13 @@ import anyio
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import Catalog, Dispatcher
-from http_mcp._http import HTTPApp
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import Message
 from http_mcp.stores import MemoryStore, Store
+from http_mcp.transports._http import HTTPApp
 
 if TYPE_CHECKING:
     from http_mcp._catalog import CatalogApp
@@ -262,7 +262,7 @@ class MCPServer:
                 for protocol frames (anything else written to it goes to stderr).
         """
         # Imported here: servers that only speak HTTP never load the STDIO transport.
-        from http_mcp._stdio import StdioSession, protocol_stdout
+        from http_mcp.transports._stdio import StdioSession, protocol_stdout
 
         session = StdioSession(
             handle=self.handle,

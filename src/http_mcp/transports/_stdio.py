@@ -7,22 +7,20 @@ requests in flight finish before `serve` returns.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final
 
-import anyio
 from starlette.authentication import AuthCredentials, SimpleUser, UnauthenticatedUser
 from starlette.requests import Request
 
 from http_mcp._channel import CancelFlag
+from http_mcp._concurrency import TaskScope, request_group
 from http_mcp._context import Reply, RequestContext
-from http_mcp._stdin import on_asyncio, read_lines
 from http_mcp.jsonrpc import (
     INVALID_REQUEST,
     JSONRPCError,
@@ -36,6 +34,7 @@ from http_mcp.jsonrpc import (
 from http_mcp.jsonrpc import (
     Request as RPCRequest,
 )
+from http_mcp.transports._stdin import read_lines
 
 logger = logging.getLogger("http_mcp")
 
@@ -72,10 +71,10 @@ class StdioSession:
     scopes: frozenset[str]
     state: Mapping[str, Any]
     max_message_size: int
-    _in_flight: dict[RequestId, tuple[_Cancellable, CancelFlag]] = field(default_factory=dict)
+    _in_flight: dict[RequestId, tuple[TaskScope, CancelFlag]] = field(default_factory=dict)
 
     async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
-        async with _request_group() as start, read_lines(stdin, self.max_message_size) as lines:
+        async with request_group() as start, read_lines(stdin, self.max_message_size) as lines:
             async for line, oversized in lines:
                 if oversized:
                     await self._write(stdout, _too_large(self.max_message_size))
@@ -104,7 +103,7 @@ class StdioSession:
             if reply is not None:
                 await self._write(stdout, reply.body)
             return
-        with _cancel_scope() as scope:
+        with TaskScope() as scope:
             entry = (scope, context.cancelled)
             self._in_flight[message.id] = entry
             try:
@@ -129,88 +128,6 @@ class StdioSession:
         # never interleaved with another. A client that stops reading stalls the server; it
         # would stall it anyway, as every response waits to be written.
         _write_frame(stdout, body)
-
-
-class _TaskScope:
-    """A cancel scope over the current asyncio task: `cancel()` interrupts what the task is
-    waiting for inside the `with` block, and the block swallows that cancellation."""
-
-    __slots__ = ("_requested", "_task", "cancelled_caught")
-
-    def __init__(self) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._task = task
-        self._requested = False
-        self.cancelled_caught = False
-
-    def __enter__(self) -> _TaskScope:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        if kind is asyncio.CancelledError and self._requested and self._task.uncancel() == 0:
-            self.cancelled_caught = True
-            return True
-        return False
-
-    def cancel(self) -> None:
-        if not self._requested:
-            self._requested = True
-            self._task.cancel()
-
-
-_Cancellable = anyio.CancelScope | _TaskScope
-
-
-@asynccontextmanager
-async def _request_group() -> AsyncIterator[Callable[[Coroutine[Any, Any, None]], None]]:
-    """Runs each request as a task of its own; on leaving, waits for those still running.
-
-    Under asyncio these are plain tasks (an anyio task group costs several times as much per
-    task, which shows when requests come one after another); leaving early cancels them.
-    """
-    if not on_asyncio():
-        async with anyio.create_task_group() as group:
-
-            def start_soon(work: Coroutine[Any, Any, None]) -> None:
-                async def run() -> None:
-                    await work
-
-                group.start_soon(run)
-
-            yield start_soon
-        return
-    running: set[asyncio.Task[None]] = set()
-
-    def start(work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
-        running.add(task)
-        task.add_done_callback(_finished(running))
-
-    try:
-        yield start
-        while running:
-            await asyncio.wait(set(running))
-    finally:
-        for task in running:
-            task.cancel()
-        with anyio.CancelScope(shield=True):
-            while running:
-                await asyncio.wait(set(running))
-
-
-def _finished(running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
-    def forget(task: asyncio.Task[None]) -> None:
-        running.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            logger.error("a request could not be answered: %s", error, exc_info=error)
-
-    return forget
-
-
-def _cancel_scope() -> _Cancellable:
-    """Lets the request running in the current task be cancelled from another."""
-    return _TaskScope() if on_asyncio() else anyio.CancelScope()
 
 
 def _write_frame(stdout: BinaryIO, body: bytes) -> None:

@@ -14,15 +14,9 @@ from starlette.requests import Request
 from starlette.types import Message as ASGIMessage
 from starlette.types import Receive, Scope, Send
 
+from http_mcp._concurrency import until_disconnect
 from http_mcp._context import Reply, RequestContext
-from http_mcp._origin import OriginPolicy
-from http_mcp._protocol import (
-    HEADER_METHOD,
-    HEADER_NAME,
-    HEADER_PROTOCOL_VERSION,
-    LEGACY_VERSIONS,
-)
-from http_mcp._sse import ResponseStream, until_disconnect
+from http_mcp._protocol import HEADER_PROTOCOL_VERSION, LEGACY_VERSIONS
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -37,6 +31,9 @@ from http_mcp.jsonrpc import (
     parse,
 )
 from http_mcp.jsonrpc import Request as JSONRPCRequest
+from http_mcp.transports._headers import Headers
+from http_mcp.transports._origin import OriginPolicy
+from http_mcp.transports._sse import ResponseStream
 
 logger = logging.getLogger("http_mcp")
 
@@ -52,14 +49,7 @@ _ALWAYS_400: Final = frozenset(
     }
 )
 _MODERN_STATUS: Final = {INVALID_PARAMS: 400, METHOD_NOT_FOUND: 404}
-_ROUTING_HEADERS: Final = (
-    HEADER_PROTOCOL_VERSION.encode(),
-    HEADER_METHOD.encode(),
-    HEADER_NAME.encode(),
-)
 _DUPLICATE_TEXT: Final = "Header mismatch: a routing header appears more than once"
-_JSON_TYPES: Final = (b"application/json", b"application/*", b"*/*")
-_SSE_TYPES: Final = (b"text/event-stream", b"text/*", b"*/*")
 _USER_CODE: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
 
 
@@ -98,7 +88,7 @@ class HTTPApp:
             return
         if scope["type"] != "http":
             return
-        headers = _Headers(scope["headers"])
+        headers = Headers(scope["headers"])
         refused = self._origin_policy.refusal(scope, headers.host, headers.origin)
         if refused is not None:
             await _send(send, *refused)
@@ -153,74 +143,8 @@ class HTTPApp:
 
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
 
-# What `_Headers` looks for, by lower-case name.
-_HOST, _ORIGIN, _CONTENT_TYPE, _ACCEPT, _LENGTH, _ROUTING = range(6)
-_WANTED: Final = {
-    b"host": _HOST,
-    b"origin": _ORIGIN,
-    b"content-type": _CONTENT_TYPE,
-    b"accept": _ACCEPT,
-    b"content-length": _LENGTH,
-    **dict.fromkeys(_ROUTING_HEADERS, _ROUTING),
-}
 
-
-class _Headers:
-    """The request headers this transport reads, found in one pass.
-
-    `host` and `origin` join repeated values with commas, and so does `Accept` before it is
-    read into `accepts_json` and `accepts_sse`; `routing` holds the MCP routing and
-    `Mcp-Param-*` headers by lower-case name, and `duplicate` says whether one of them came
-    twice.
-    """
-
-    __slots__ = (
-        "accepts_json",
-        "accepts_sse",
-        "content_type",
-        "duplicate",
-        "host",
-        "length",
-        "origin",
-        "routing",
-    )
-
-    def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
-        host = origin = accept = None
-        content_type = length = b""
-        routing: dict[str, str] = {}
-        duplicate = False
-        for name, value in raw:
-            kind = _WANTED.get(name)
-            if kind is None:
-                if not name.startswith(b"mcp-param-"):
-                    continue
-                kind = _ROUTING
-            if kind == _ROUTING:
-                key = name.decode("latin-1")
-                duplicate = duplicate or key in routing
-                routing[key] = value.decode("latin-1").strip(" \t")
-            elif kind == _HOST:
-                host = value if host is None else host + b"," + value
-            elif kind == _ORIGIN:
-                origin = value if origin is None else origin + b"," + value
-            elif kind == _CONTENT_TYPE:
-                content_type = value
-            elif kind == _ACCEPT:
-                accept = value if accept is None else accept + b"," + value
-            else:
-                length = value
-        self.host: bytes | None = host
-        self.origin: bytes | None = origin
-        self.content_type: bytes = content_type
-        # No Accept header admits both.
-        self.accepts_json, self.accepts_sse = (True, True) if accept is None else _accepted(accept)
-        self.length: bytes = length
-        self.routing = routing
-        self.duplicate = duplicate
-
-
-def _refusal(method: str, headers: _Headers, limit: int) -> Refusal | None:
+def _refusal(method: str, headers: Headers, limit: int) -> Refusal | None:
     """What HTTP alone refuses: the method, the content type, what is accepted, the size."""
     if method != "POST":
         message = "Method not allowed: this MCP endpoint takes POST"
@@ -238,45 +162,12 @@ def _refusal(method: str, headers: _Headers, limit: int) -> Refusal | None:
     return None
 
 
-_ACCEPTED: dict[bytes, tuple[bool, bool]] = {}
-
-
-def _accepted(accept: bytes) -> tuple[bool, bool]:
-    """Whether `accept` admits JSON and an event stream; remembered, clients repeat theirs."""
-    known = _ACCEPTED.get(accept)
-    if known is None:
-        known = (_admits(accept, _JSON_TYPES), _admits(accept, _SSE_TYPES))
-        if len(_ACCEPTED) >= 256:
-            _ACCEPTED.clear()
-        _ACCEPTED[accept] = known
-    return known
-
-
 def _too_large(limit: int) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     return 413, _error(f"Request body too large: the limit is {limit} bytes"), []
 
 
 def _error(text: str) -> bytes:
     return error_bytes(None, INVALID_REQUEST, text)
-
-
-def _admits(accept: bytes, types: tuple[bytes, ...]) -> bool:
-    for item in accept.split(b","):
-        media, *params = item.split(b";")
-        if media.strip().lower() in types and _quality(params) > 0:
-            return True
-    return False
-
-
-def _quality(params: list[bytes]) -> float:
-    for param in params:
-        name, _, value = param.partition(b"=")
-        if name.strip().lower() == b"q":
-            try:
-                return float(value.strip())
-            except ValueError:
-                return 1.0
-    return 1.0
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -1,6 +1,6 @@
 """Reading STDIO's input: one line at a time, at most a few lines ahead of the server.
 
-A pipe or a socket is read on the event loop itself (under asyncio); anything else (a regular
+A pipe or a socket is read on the event loop itself; anything else (a regular
 file, a terminal, a stream without a file descriptor) by a thread of its own, which hands
 each line to the loop. Either way a line over the size limit is reported once, as oversized,
 and skipped to its end.
@@ -17,24 +17,15 @@ import stat
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import CancelledError
 from contextlib import asynccontextmanager
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 import anyio
-from anyio.from_thread import BlockingPortal
 from anyio.streams.memory import MemoryObjectSendStream
 
 logger = logging.getLogger("http_mcp")
 
 _READ_AHEAD: Final = 16
-
-
-def on_asyncio() -> bool:
-    try:
-        return asyncio.current_task() is not None
-    except RuntimeError:
-        return False
 
 
 Line = tuple[bytes, bool]  # a line, and whether it was over the limit (then it is empty)
@@ -44,7 +35,7 @@ Line = tuple[bytes, bool]  # a line, and whether it was over the limit (then it 
 async def read_lines(stdin: BinaryIO, limit: int) -> AsyncIterator[AsyncIterator[Line]]:
     """The lines of `stdin`, read at most `_READ_AHEAD` ahead of the server.
 
-    A pipe or socket is read on the event loop itself (under asyncio); anything else (a
+    A pipe or socket is read on the event loop itself; anything else (a
     regular file, a terminal, a stream without a file descriptor) by a thread of its own.
     """
     pipe = await _pipe_reader(stdin, limit)
@@ -59,12 +50,12 @@ async def read_lines(stdin: BinaryIO, limit: int) -> AsyncIterator[AsyncIterator
         return
     lines_in, lines_out = anyio.create_memory_object_stream[Line](math.inf)
     permits = threading.Semaphore(_READ_AHEAD)
-    async with BlockingPortal() as portal, lines_out:
+    async with lines_out:
         # A daemon thread, so that one blocked on a read that never ends does not keep
         # the process alive once the server is cancelled (Ctrl+C at an idle terminal).
         threading.Thread(
             target=_pump,
-            args=(stdin, limit, _Handover(portal, lines_in, permits)),
+            args=(stdin, limit, _Handover(asyncio.get_running_loop(), lines_in, permits)),
             name="http-mcp stdin",
             daemon=True,
         ).start()
@@ -82,9 +73,7 @@ async def _released_each(
 async def _pipe_reader(
     stdin: BinaryIO, limit: int
 ) -> tuple[asyncio.BaseTransport, _PipeLines, int] | None:
-    """`stdin` read by the event loop, when it is a pipe or a socket and the loop is asyncio."""
-    if not on_asyncio():
-        return None
+    """`stdin` read by the event loop, when it is a pipe or a socket."""
     try:
         descriptor = stdin.fileno()
         kind = os.fstat(descriptor).st_mode
@@ -116,8 +105,8 @@ class _PipeLines(asyncio.Protocol):
         self._transport: asyncio.ReadTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.ReadTransport)
-        self._transport = transport
+        # uvloop's read transports have the methods of `ReadTransport` without subclassing it.
+        self._transport = cast(asyncio.ReadTransport, transport)
 
     def data_received(self, data: bytes) -> None:
         start = 0
@@ -188,30 +177,23 @@ class _PipeLines(asyncio.Protocol):
 class _Handover:
     """Passes lines from the reading thread to the event loop, at most `_READ_AHEAD` ahead.
 
-    Under asyncio a line is handed over without waiting for the loop to take it (the reader
-    goes straight on to the next one); elsewhere through the portal, one line at a time.
+    A line is handed over without waiting for the loop to take it: the reader goes straight
+    on to the next one.
     """
 
     def __init__(
         self,
-        portal: BlockingPortal,
+        loop: asyncio.AbstractEventLoop,
         lines: MemoryObjectSendStream[tuple[bytes, bool]],
         permits: threading.Semaphore,
     ) -> None:
-        self._portal = portal
+        self._loop = loop
         self._lines = lines
         self._permits = permits
-        try:
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
 
     def send(self, item: tuple[bytes, bool]) -> None:
         self._permits.acquire()
-        if self._loop is None:
-            self._portal.call(self._lines.send, item)
-        else:
-            self._loop.call_soon_threadsafe(self._send_soon, item)
+        self._loop.call_soon_threadsafe(self._send_soon, item)
 
     def _send_soon(self, item: tuple[bytes, bool]) -> None:
         try:
@@ -220,10 +202,7 @@ class _Handover:
             logger.debug("a line arrived after the server stopped reading")
 
     def close(self) -> None:
-        if self._loop is None:
-            self._portal.call(self._lines.aclose)
-        else:
-            self._loop.call_soon_threadsafe(self._lines.close)
+        self._loop.call_soon_threadsafe(self._lines.close)
 
     def abandon(self) -> None:
         self._lines.close()
@@ -236,7 +215,7 @@ def _pump(stdin: BinaryIO, limit: int, handover: _Handover) -> None:
         for item in _lines_of(reader, limit):
             handover.send(item)
         handover.close()
-    except (RuntimeError, CancelledError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+    except (RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
         handover.abandon()  # the server stopped receiving: nothing else touches the stream now
         logger.debug("stopped reading stdin: the server is no longer running")
     finally:

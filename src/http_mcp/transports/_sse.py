@@ -1,0 +1,64 @@
+"""One request's response, upgraded to a server-sent-event stream on its first notification.
+
+Most requests never notify and are answered with plain JSON. When a handler emits a
+notification, the response starts as `text/event-stream`; the notifications and then the
+response itself are its events, and the stream ends with the response.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import anyio
+from starlette.types import Send
+
+from http_mcp.jsonrpc import notification_bytes
+
+SSE_HEADERS: Final = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class ResponseStream:
+    """Sends notifications as events, switching the response to SSE on the first one."""
+
+    __slots__ = ("_lock", "_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._lock: anyio.Lock | None = None
+        self.started = False
+
+    @property
+    def lock(self) -> anyio.Lock:
+        # Made on first use: most responses never notify.
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        return self._lock
+
+    async def notify(self, method: str, params: dict[str, Any]) -> None:
+        async with self.lock:
+            if not self.started:
+                self.started = True
+                await self._send(
+                    {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
+                )
+            await self._send(
+                {
+                    "type": "http.response.body",
+                    "body": _event(notification_bytes(method, params)),
+                    "more_body": True,
+                }
+            )
+
+    async def finish(self, body: bytes) -> None:
+        async with self.lock:
+            await self._send(
+                {"type": "http.response.body", "body": _event(body), "more_body": False}
+            )
+
+
+def _event(data: bytes) -> bytes:
+    return b"event: message\ndata: " + data + b"\n\n"
