@@ -5,6 +5,7 @@ import http_mcp.jsonrpc
 import http_mcp.server
 import http_mcp.stores
 import http_mcp.testing
+import http_mcp.transports
 import http_mcp.types
 
 
@@ -82,3 +83,19 @@ def test_testing_all_matches_the_public_names_of_the_module() -> None:
 def test_fastapi_exports_the_router_and_the_dependency_type() -> None:
     assert http_mcp.fastapi.__all__ == ["ScopesDependency", "add_mcp_route"]
     assert http_mcp.fastapi.add_mcp_route.__module__ == "http_mcp.fastapi"
+
+
+def test_transports_export_the_seam_between_a_transport_and_the_server() -> None:
+    assert sorted(http_mcp.transports.__all__) == sorted(
+        name for name in _public_names(http_mcp.transports) if name != "annotations"
+    )
+    assert set(http_mcp.transports.__all__) == {
+        "CancelFlag",
+        "HTTPApp",
+        "Notify",
+        "Reply",
+        "RequestContext",
+    }
+    for name in set(http_mcp.transports.__all__) - {"Notify"}:
+        assert getattr(http_mcp.transports, name).__module__ == "http_mcp.transports"
+    assert http_mcp.server.MCPServer.handle.__doc__

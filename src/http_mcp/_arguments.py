@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 
+from http_mcp._call import Call
 from http_mcp._channel import Channel, LogLevel
 from http_mcp._concurrency import run_from_thread
 from http_mcp._input import (
@@ -179,21 +180,8 @@ def _show(value_type: Any) -> str:
     return repr(value_type).replace("typing.", "")
 
 
-def call_arguments(
-    wanted: bool,
-    inputs: BaseModel,
-    request: Request,
-    channel: Channel | None = None,
-    input_round: InputRound | None = None,
-) -> tuple[Arguments[Any], ...]:
-    """What to call a user function with: its `Arguments`, or nothing if it takes none."""
+def call_arguments(wanted: bool, inputs: BaseModel, call: Call) -> tuple[Arguments[Any], ...]:
+    """What a tool or prompt function is called with: its `Arguments`, or nothing."""
     if not wanted:
         return ()
-    return (
-        Arguments(
-            inputs=inputs,
-            request=request,
-            channel=channel or Channel(),
-            input_round=input_round or InputRound(),
-        ),
-    )
+    return (Arguments(inputs, call.request, call.channel, call.input_round),)

@@ -31,7 +31,11 @@ META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
 
 
 class CancelFlag:
-    """Set when a request's client goes away or cancels it; readable from any thread."""
+    """Set when a request's client goes away or cancels it; readable from any thread.
+
+    A transport sets it (`RequestContext.cancelled`); a sync tool, which cannot be
+    interrupted, reads it through `Arguments.cancelled` and returns early.
+    """
 
     __slots__ = ("_set",)
 
@@ -39,9 +43,11 @@ class CancelFlag:
         self._set = False
 
     def set(self) -> None:
+        """Mark the request as cancelled."""
         self._set = True
 
     def is_set(self) -> bool:
+        """Whether the request was cancelled."""
         return self._set
 
 

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.requests import Request
 
 from http_mcp._arguments import call_arguments
-from http_mcp._channel import Channel
+from http_mcp._call import Call
 from http_mcp._concurrency import invoke, is_async
 from http_mcp._declarations import Prompt, default_description, default_name, takes_arguments
-from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
+from http_mcp._input import InputRequired, InvalidInputResponseError
 from http_mcp._validation import describe
 from http_mcp._wire import PromptMessage, TextContent
 from http_mcp.exceptions import ToolError
@@ -63,13 +62,7 @@ class RegisteredPrompt:
             is_coroutine=is_async(prompt.func),
         )
 
-    async def get(
-        self,
-        arguments: dict[str, Any],
-        request: Request,
-        channel: Channel | None = None,
-        input_round: InputRound | None = None,
-    ) -> dict[str, Any] | InputRequired:
+    async def get(self, arguments: dict[str, Any], call: Call) -> dict[str, Any] | InputRequired:
         try:
             inputs = self.prompt.arguments_type.model_validate(arguments)
         except ValidationError as exc:
@@ -77,7 +70,7 @@ class RegisteredPrompt:
             raise JSONRPCError(
                 INVALID_PARAMS, f"Invalid arguments for prompt {self.name!r}: {problems}"
             ) from None
-        args = call_arguments(self.wants_arguments, inputs, request, channel, input_round)
+        args = call_arguments(self.wants_arguments, inputs, call)
         try:
             value = await invoke(self.prompt.func, self.is_coroutine, *args)
             if isinstance(value, InputRequired):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from http_mcp._call import Call, Method
+from http_mcp._context import Reply, RequestContext
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -22,7 +25,11 @@ from http_mcp.jsonrpc import (
     Message,
     Notification,
     Request,
+    Response,
 )
+
+if TYPE_CHECKING:  # the registry reads this module's constants: a cycle at run time
+    from http_mcp._registry import Registry
 
 MODERN_VERSIONS: Final = ("2026-07-28",)
 LEGACY_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26")
@@ -40,23 +47,10 @@ HEADER_PROTOCOL_VERSION: Final = "mcp-protocol-version"
 HEADER_METHOD: Final = "mcp-method"
 HEADER_NAME: Final = "mcp-name"
 
-NAME_PARAM_OF_METHOD: Final[Mapping[str, str]] = {
-    "tools/call": "name",
-    "prompts/get": "name",
-    "resources/read": "uri",
-}
+logger = logging.getLogger("http_mcp")
 
+_NO_CAPABILITIES: Final[Mapping[str, Any]] = {}
 _SENTINEL = re.compile(r"=\?base64\?(?P<payload>.*)\?=")
-
-
-@dataclass(slots=True)
-class Negotiated:
-    """The revision a request is answered under, and what its envelope said."""
-
-    version: str
-    modern: bool
-    client_capabilities: Mapping[str, Any]
-    client_info: Mapping[str, Any] | None = None
 
 
 def is_modern(message: Message, header_version: str | None) -> bool:
@@ -69,17 +63,19 @@ def is_modern(message: Message, header_version: str | None) -> bool:
 
 
 def negotiate(
-    message: Request,
-    header_version: str | None,
-    routing_headers: Mapping[str, str] | None,
-) -> Negotiated:
-    """Pick the revision for `message`; raise `JSONRPCError` when its envelope is wrong.
+    message: Request, context: RequestContext, method: Method, registry: Registry
+) -> Call:
+    """The `Call` for `message`, under the revision it picks.
 
-    `routing_headers` are the HTTP headers (lowercase names) to check against the body at
-    2026-07-28, or `None` on a transport without headers.
+    Raises `JSONRPCError` when its envelope is wrong.
+
+    The routing headers in `context.headers` (when the transport has headers) are checked
+    against the body at 2026-07-28.
     """
+    header_version = context.protocol_version
     if not is_modern(message, header_version):
-        return Negotiated(header_version or DEFAULT_LEGACY_VERSION, False, {})
+        version = header_version or DEFAULT_LEGACY_VERSION
+        return Call(message, context, method, registry, version, False, _NO_CAPABILITIES, None)
     meta = message.params.get("_meta")
     if not isinstance(meta, dict):
         if header_version is not None and header_version not in SUPPORTED_VERSIONS:
@@ -98,8 +94,8 @@ def negotiate(
             request_id=message.id,
         )
     version = meta[META_PROTOCOL_VERSION]
-    if routing_headers is not None:
-        check_routing_headers(message, version, routing_headers)
+    if context.headers is not None:
+        check_routing_headers(message, version, context.headers, method.target)
     if not isinstance(version, str):
         raise JSONRPCError(
             INVALID_PARAMS, f"{META_PROTOCOL_VERSION} must be a string", request_id=message.id
@@ -112,7 +108,19 @@ def negotiate(
             INVALID_PARAMS, f"{META_CLIENT_CAPABILITIES} must be an object", request_id=message.id
         )
     info = meta.get(META_CLIENT_INFO)
-    return Negotiated(version, True, capabilities, info if isinstance(info, dict) else None)
+    client_info = info if isinstance(info, dict) else None
+    return Call(message, context, method, registry, version, True, capabilities, client_info)
+
+
+def acknowledge(message: Notification | Response, context: RequestContext) -> Reply | None:
+    """A notification or a client's response gets no answer, unless its version is unknown."""
+    version = context.protocol_version
+    if version is not None and version not in SUPPORTED_VERSIONS:
+        error = unsupported_version(version)
+        return Reply(error.to_bytes(), error.code, modern=True)
+    if isinstance(message, Notification):
+        logger.debug("notification %r acknowledged", message.method)
+    return None
 
 
 def unsupported_version(version: Any, request_id: Any = None) -> JSONRPCError:
@@ -124,8 +132,13 @@ def unsupported_version(version: Any, request_id: Any = None) -> JSONRPCError:
     )
 
 
-def check_routing_headers(message: Request, version: Any, headers: Mapping[str, str]) -> None:
-    """At 2026-07-28 the routing headers must repeat what the body says."""
+def check_routing_headers(
+    message: Request, version: Any, headers: Mapping[str, str], target: str | None
+) -> None:
+    """At 2026-07-28 the routing headers must repeat what the body says.
+
+    `target` is the param the method's `Mcp-Name` header repeats, if it has one.
+    """
     _check_header(
         headers.get(HEADER_PROTOCOL_VERSION),
         version,
@@ -136,16 +149,15 @@ def check_routing_headers(message: Request, version: Any, headers: Mapping[str, 
     _check_header(
         headers.get(HEADER_METHOD), message.method, "Mcp-Method", "the request's method", message
     )
-    name_param = NAME_PARAM_OF_METHOD.get(message.method)
-    if name_param is None:
+    if target is None:
         return
-    body_value = message.params.get(name_param)
+    body_value = message.params.get(target)
     if body_value is not None:
         _check_header(
             headers.get(HEADER_NAME),
             body_value,
             "Mcp-Name",
-            f"the request's {name_param!r}",
+            f"the request's {target!r}",
             message,
             decode=True,
         )

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
 
-from http_mcp._arguments import Arguments, NoArguments, call_arguments
+from http_mcp._arguments import Arguments, NoArguments
+from http_mcp._call import Call
 from http_mcp._concurrency import invoke, is_async
 from http_mcp._declarations import (
     Completer,
@@ -256,9 +256,7 @@ class RegisteredResource:
             k: urllib.parse.unquote(v) for k, v in zip(self.variables, found.groups(), strict=True)
         }
 
-    async def read(
-        self, uri: str, values: dict[str, str], request: Request
-    ) -> list[dict[str, Any]]:
+    async def read(self, uri: str, values: dict[str, str], call: Call) -> list[dict[str, Any]]:
         declaration = self.declaration
         model = declaration.inputs if isinstance(declaration, ResourceTemplate) else NoArguments
         try:
@@ -269,7 +267,8 @@ class RegisteredResource:
             raise JSONRPCError(
                 INVALID_PARAMS, f"Invalid resource URI {uri!r}: {problems}"
             ) from None
-        args = call_arguments(self.wants_arguments, inputs, request)
+        # A resource function gets no notifications and no input round.
+        args = (Arguments(inputs, call.request),) if self.wants_arguments else ()
         value = await invoke(declaration.func, self.is_coroutine, *args)
         return contents_of(value, uri, declaration.mime_type)
 

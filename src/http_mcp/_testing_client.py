@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from http_mcp._channel import META_PROGRESS_TOKEN, LogLevel
+from http_mcp._dispatch import METHODS
 from http_mcp._lifespan import lifespan_state
 from http_mcp._protocol import (
     LEGACY_VERSIONS,
@@ -24,7 +25,6 @@ from http_mcp._protocol import (
     META_CLIENT_INFO,
     META_LOG_LEVEL,
     META_PROTOCOL_VERSION,
-    NAME_PARAM_OF_METHOD,
     ParamHeader,
     param_headers,
 )
@@ -431,7 +431,8 @@ class AsyncTestClient:
                 return []
             return [("mcp-protocol-version", self.protocol)]
         headers = [("mcp-protocol-version", self.protocol), ("mcp-method", method)]
-        name = params.get(NAME_PARAM_OF_METHOD.get(method, ""))
+        entry = METHODS.get(method)
+        name = None if entry is None or entry.target is None else params.get(entry.target)
         if isinstance(name, str):
             headers.append(("mcp-name", _header_value(name)))
         return headers

@@ -11,13 +11,12 @@ from typing import Any, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
-from starlette.requests import Request
 
 from http_mcp._arguments import NoArguments, call_arguments
-from http_mcp._channel import Channel
+from http_mcp._call import Call
 from http_mcp._concurrency import invoke, is_async
 from http_mcp._declarations import Tool, default_description, default_name, takes_arguments
-from http_mcp._input import InputRequired, InputRound, InvalidInputResponseError
+from http_mcp._input import InputRequired, InvalidInputResponseError
 from http_mcp._protocol import ParamHeader, param_headers
 from http_mcp._results import ToolResult
 from http_mcp._validation import describe
@@ -81,13 +80,7 @@ class RegisteredTool:
             param_headers=param_headers(input_schema),
         )
 
-    async def call(
-        self,
-        arguments: dict[str, Any],
-        request: Request,
-        channel: Channel | None = None,
-        input_round: InputRound | None = None,
-    ) -> dict[str, Any] | InputRequired:
+    async def call(self, arguments: dict[str, Any], call: Call) -> dict[str, Any] | InputRequired:
         """Run the tool; every outcome but a request for input is a `CallToolResult`."""
         try:
             inputs = self.tool.inputs.model_validate(arguments)
@@ -97,7 +90,7 @@ class RegisteredTool:
             value = await invoke(
                 self.tool.func,
                 self.is_coroutine,
-                *call_arguments(self.wants_arguments, inputs, request, channel, input_round),
+                *call_arguments(self.wants_arguments, inputs, call),
             )
             if isinstance(value, InputRequired):
                 return value

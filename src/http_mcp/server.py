@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -10,14 +11,24 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import anyio
 
+from http_mcp._call import UNKNOWN_METHOD, method_not_found
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
-from http_mcp._dispatch import Catalog, Dispatcher
+from http_mcp._dispatch import METHODS
 from http_mcp._prompts import RegisteredPrompt
+from http_mcp._protocol import acknowledge, negotiate
+from http_mcp._registry import Registry, address
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._tools import RegisteredTool
-from http_mcp.jsonrpc import Message
+from http_mcp.jsonrpc import (
+    INTERNAL_ERROR,
+    JSONRPCError,
+    Message,
+    Request,
+    raw_result_bytes,
+    result_bytes,
+)
 from http_mcp.stores import MemoryStore, Store
 from http_mcp.transports._http import HTTPApp
 
@@ -25,6 +36,8 @@ if TYPE_CHECKING:
     from http_mcp._catalog import CatalogApp
 
 __all__ = ["MCPServer"]
+
+logger = logging.getLogger("http_mcp")
 
 DEFAULT_MAX_MESSAGE_SIZE: Final = 4 * 1024 * 1024
 
@@ -105,7 +118,7 @@ class MCPServer:
         _check_unique([t.name for t in registered_tools], "tool")
         _check_unique([p.name for p in registered_prompts], "prompt")
         registered_resources = tuple(RegisteredResource.build(r) for r in resources)
-        _check_unique([_address(r) for r in registered_resources], "resource")
+        _check_unique([address(r) for r in registered_resources], "resource")
         info = {"name": name, "version": version}
         if title is not None:
             info["title"] = title
@@ -114,27 +127,28 @@ class MCPServer:
         self._store = store
         # Read by the command line, to warn at start-up when several workers cannot share it.
         self._shares_request_state_key = request_state_key is not None
-        self._dispatcher = Dispatcher(
-            Catalog(
-                server_info=info,
-                instructions=instructions,
-                tools=registered_tools,
-                prompts=registered_prompts,
-                resources=registered_resources,
-                page_size=page_size,
-                list_ttl_ms=list_ttl_ms,
-                codec=RequestStateCodec(request_state_key),
-            )
+        self._registry = Registry(
+            server_info=info,
+            instructions=instructions,
+            tools=registered_tools,
+            prompts=registered_prompts,
+            resources=registered_resources,
+            page_size=page_size,
+            list_ttl_ms=list_ttl_ms,
+            codec=RequestStateCodec(request_state_key),
         )
+        self._result_meta = self._registry.result_meta
         self._max_message_size = max_message_size
         self._app = HTTPApp(
-            self._dispatcher.handle,
+            self,
             max_message_size,
-            server=self,
             allowed_hosts=allowed_hosts,
             allowed_origins=allowed_origins,
             trust_forwarded_headers=trust_forwarded_headers,
         )
+
+    def __repr__(self) -> str:
+        return f"MCPServer(name={self.name!r}, version={self.version!r})"
 
     @property
     def app(self) -> HTTPApp:
@@ -235,11 +249,10 @@ class MCPServer:
         unscoped items are left out. For authorization layers that challenge a caller for the
         scopes a call needs.
         """
-        catalog = self._dispatcher.catalog
         return {
-            "tools/call": {t.name: t.scopes for t in catalog.tools if t.scopes},
-            "prompts/get": {p.name: p.scopes for p in catalog.prompts if p.scopes},
-            "resources/read": {_address(r): r.scopes for r in catalog.resources if r.scopes},
+            name: dict(scopes)
+            for name, scopes in self._registry.scopes_by_target().items()
+            if METHODS[name].scoped
         }
 
     async def serve_stdio(
@@ -287,8 +300,43 @@ class MCPServer:
         anyio.run(functools.partial(self.serve_stdio, scopes=scopes, state=state))
 
     async def handle(self, message: Message, context: RequestContext) -> Reply | None:
-        """Answer one parsed message; `None` when there is nothing to send back."""
-        return await self._dispatcher.handle(message, context)
+        """Answer one parsed JSON-RPC message: the one entry point of every transport.
+
+        Protocol rules (both eras, version negotiation, the routing headers when
+        `context.headers` is given, scopes, errors) are applied here, the same for every
+        transport.
+
+        Args:
+            message: A message parsed by `http_mcp.jsonrpc.parse`.
+            context: What the transport knows about the message.
+
+        Returns:
+            The serialized response; `None` for a notification or a client's response,
+            which get no answer.
+        """
+        if not isinstance(message, Request):
+            return acknowledge(message, context)
+        method = METHODS.get(message.method, UNKNOWN_METHOD)
+        try:
+            call = negotiate(message, context, method, self._registry)
+        except JSONRPCError as exc:
+            return Reply(exc.to_bytes(), exc.code, modern=True)
+        try:
+            if call.version not in method.revisions:
+                raise method_not_found(message.method)
+            result = await method.handler(call)
+        except JSONRPCError as exc:
+            exc.request_id = message.id
+            return Reply(exc.to_bytes(), exc.code, call.modern)
+        except Exception:
+            logger.exception("internal error answering %r", message.method)
+            error = JSONRPCError(INTERNAL_ERROR, "Internal error", request_id=message.id)
+            return Reply(error.to_bytes(), INTERNAL_ERROR, call.modern)
+        if isinstance(result, bytes):
+            return Reply(raw_result_bytes(message.id, result), None, call.modern)
+        if call.modern:
+            result = {"resultType": "complete", **result, "_meta": self._result_meta}
+        return Reply(result_bytes(message.id, result), None, call.modern)
 
 
 def _check_declarations(items: object, kind: type | tuple[type, ...], field: str) -> None:
@@ -298,10 +346,6 @@ def _check_declarations(items: object, kind: type | tuple[type, ...], field: str
     for item in items:
         if not isinstance(item, kind):
             raise TypeError(f"MCPServer {field} must hold {names} objects, got {item!r}")
-
-
-def _address(resource: RegisteredResource) -> str:
-    return str(resource.definition.get("uri") or resource.definition["uriTemplate"])
 
 
 def _check_unique(names: list[str], kind: str) -> None:

@@ -10,6 +10,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
+from http_mcp._dispatch import METHODS
 from http_mcp.auth._backend import BearerBackend, refusal_response
 from http_mcp.auth._challenge import Challenger
 from http_mcp.auth._gate import Gate, ScopedItems
@@ -184,6 +185,9 @@ def _check(
 
 
 def _scoped_items(server: MCPServer) -> ScopedItems:
-    """The scopes of every scoped tool and prompt, by the method that calls it."""
-    names = server.scoped_names()
-    return {"tools/call": names["tools/call"], "prompts/get": names["prompts/get"]}
+    """The scopes of every scoped item a method addresses by `name` (the param `Gate` reads)."""
+    return {
+        method: scopes
+        for method, scopes in server.scoped_names().items()
+        if METHODS[method].target == "name"
+    }

@@ -1,21 +1,22 @@
 """The Streamable HTTP transport: an ASGI app answering POSTs with JSON.
 
 Checks what only HTTP knows (host, origin, method, content type, accept, size), turns the body
-into a message, lets the dispatcher answer it and maps the JSON-RPC error code to a status.
+into a message, lets `MCPServer.handle` answer it and maps the JSON-RPC error code to a status.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.requests import Request
 from starlette.types import Message as ASGIMessage
 from starlette.types import Receive, Scope, Send
 
 from http_mcp._concurrency import until_disconnect
-from http_mcp._context import Reply, RequestContext
+from http_mcp._context import RequestContext
+from http_mcp._dispatch import METHODS
 from http_mcp._protocol import HEADER_PROTOCOL_VERSION, LEGACY_VERSIONS
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
@@ -26,7 +27,6 @@ from http_mcp.jsonrpc import (
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
     JSONRPCError,
-    Message,
     error_bytes,
     parse,
 )
@@ -35,9 +35,10 @@ from http_mcp.transports._headers import Headers
 from http_mcp.transports._origin import OriginPolicy
 from http_mcp.transports._sse import ResponseStream
 
-logger = logging.getLogger("http_mcp")
+if TYPE_CHECKING:  # the server builds its app: a cycle at run time
+    from http_mcp.server import MCPServer
 
-Handle = Callable[[Message, RequestContext], Coroutine[Any, Any, Reply | None]]
+logger = logging.getLogger("http_mcp")
 
 _ALWAYS_400: Final = frozenset(
     {
@@ -50,37 +51,44 @@ _ALWAYS_400: Final = frozenset(
 )
 _MODERN_STATUS: Final = {INVALID_PARAMS: 400, METHOD_NOT_FOUND: 404}
 _DUPLICATE_TEXT: Final = "Header mismatch: a routing header appears more than once"
-_USER_CODE: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
 
 
-def status_of(reply: Reply) -> int:
-    code = reply.error_code
-    if code is None:
+def http_status(error_code: int | None, modern: bool) -> int:
+    """The HTTP status of a response with this JSON-RPC error code (`None`: a result)."""
+    if error_code is None:
         return 200
-    if code in _ALWAYS_400:
+    if error_code in _ALWAYS_400:
         return 400
-    if reply.modern:
-        return _MODERN_STATUS.get(code, 200)
+    if modern:
+        return _MODERN_STATUS.get(error_code, 200)
     return 200
 
 
 class HTTPApp:
-    """ASGI app serving one MCP endpoint. Mount it as a `Route` endpoint."""
+    """The ASGI app serving one `MCPServer` over Streamable HTTP: `MCPServer.app`.
+
+    Mount it as a `Route` endpoint (`Route("/mcp", server.app)`).
+
+    Attributes:
+        server: The server it serves.
+    """
 
     def __init__(
         self,
-        handle: Handle,
+        server: MCPServer,
         max_message_size: int,
-        server: object = None,
         *,
         allowed_hosts: Sequence[str] | None = None,
         allowed_origins: Sequence[str] | None = None,
         trust_forwarded_headers: bool = False,
     ) -> None:
         self.server = server
-        self._handle = handle
+        self._handle = server.handle
         self._max_message_size = max_message_size
         self._origin_policy = OriginPolicy(allowed_hosts, allowed_origins, trust_forwarded_headers)
+
+    def __repr__(self) -> str:
+        return f"<HTTPApp serving {self.server!r}>"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -105,18 +113,17 @@ class HTTPApp:
         try:
             message = parse(body)
         except JSONRPCError as exc:
-            status = (
-                400
-                if headers.duplicate
-                else _parse_failure_status(exc, routing.get(HEADER_PROTOCOL_VERSION))
-            )
+            version = routing.get(HEADER_PROTOCOL_VERSION)
+            modern = version is not None and version not in LEGACY_VERSIONS
+            status = 400 if headers.duplicate else http_status(exc.code, modern)
             await _send(send, status, exc.to_bytes())
             return
         if headers.duplicate:
             request_id = message.id if isinstance(message, JSONRPCRequest) else None
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
-        runs_user_code = isinstance(message, JSONRPCRequest) and message.method in _USER_CODE
+        method = METHODS.get(message.method) if isinstance(message, JSONRPCRequest) else None
+        runs_user_code = method is not None and method.runs_user_code
         stream = ResponseStream(send) if runs_user_code and headers.accepts_sse else None
         context = RequestContext(
             Request(scope, receive),
@@ -138,7 +145,7 @@ class HTTPApp:
         elif stream is not None and stream.started:
             await stream.finish(reply.body)
         else:
-            await _send(send, status_of(reply), reply.body)
+            await _send(send, http_status(reply.error_code, reply.modern), reply.body)
 
 
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
@@ -184,13 +191,6 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _parse_failure_status(exc: JSONRPCError, header_version: str | None) -> int:
-    """400, except for invalid params at the handshake wire, which answers them with 200."""
-    if exc.code == INVALID_PARAMS and (header_version is None or header_version in LEGACY_VERSIONS):
-        return 200
-    return 400
 
 
 def _scopes_of(scope: Scope) -> frozenset[str]:

@@ -15,12 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final
 
-from starlette.authentication import AuthCredentials, SimpleUser, UnauthenticatedUser
-from starlette.requests import Request
-
 from http_mcp._channel import CancelFlag
 from http_mcp._concurrency import TaskScope, request_group
-from http_mcp._context import Reply, RequestContext
+from http_mcp._context import Reply, RequestContext, stand_in_request
 from http_mcp.jsonrpc import (
     INVALID_REQUEST,
     JSONRPCError,
@@ -40,27 +37,6 @@ logger = logging.getLogger("http_mcp")
 
 Handle = Callable[[Message, RequestContext], Awaitable[Reply | None]]
 CANCELLED: Final = "notifications/cancelled"
-
-
-def stand_in_request(scopes: frozenset[str], state: Mapping[str, Any]) -> Request:
-    """The `Request` a tool sees under STDIO: no network, the configured scopes and state."""
-    scope: dict[str, Any] = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "stdio",
-        "path": "/",
-        "raw_path": b"/",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [],
-        "client": None,
-        "server": None,
-        "state": dict(state),
-        "auth": AuthCredentials(sorted(scopes)),
-        "user": SimpleUser("stdio") if scopes else UnauthenticatedUser(),
-    }
-    return Request(scope)
 
 
 @dataclass
