@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic_core import from_json, to_json
 
+from http_mcp._jsonrpc import raw_result_bytes, result_bytes
 from http_mcp.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -17,8 +18,6 @@ from http_mcp.jsonrpc import (
     Response,
     error_bytes,
     parse,
-    raw_result_bytes,
-    result_bytes,
 )
 
 

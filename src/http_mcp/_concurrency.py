@@ -48,8 +48,11 @@ def is_async(func: Callable[..., Any]) -> bool:
 
 
 def invoke(func: Callable[..., Any], is_coroutine: bool, *args: Any) -> Awaitable[Any]:
-    """What to await for `func(*args)`: an async function's own coroutine (no frame of ours
-    around it, on the hot path), or the call run in a worker thread."""
+    """What to await for `func(*args)`.
+
+    An async function's own coroutine (no frame of ours around it, on the hot path), or the
+    call run in a worker thread.
+    """
     if is_coroutine:
         return func(*args)  # type: ignore[no-any-return]
     return _in_thread(func, args)

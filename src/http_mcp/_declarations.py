@@ -49,8 +49,11 @@ TOOL_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
 class ModelClass(Protocol[_M]):
-    """A pydantic model class, held exactly: a type checker infers `output=B` as `B`, not
-    widened to whatever the function returns, so a disagreement is an error."""
+    """A pydantic model class, held exactly.
+
+    A type checker infers `output=B` as `B`, not widened to whatever the function returns,
+    so a disagreement is an error.
+    """
 
     def model_validate(self, obj: Any, /) -> _M: ...
 

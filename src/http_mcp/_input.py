@@ -46,6 +46,8 @@ class SamplingResponse(WireModel):
 
 
 class Root(WireModel):
+    """One of the client's roots: a URI and an optional name."""
+
     model_config = WireModel.model_config | {"extra": "ignore"}
 
     uri: str
@@ -75,6 +77,7 @@ class Elicitation:
     capability = "elicitation"
 
     def to_wire(self) -> dict[str, Any]:
+        """The request as the client receives it in `inputRequests`."""
         schema = self.schema
         if isinstance(schema, type) and issubclass(schema, BaseModel):
             requested = schema.model_json_schema(by_alias=True)
@@ -109,6 +112,7 @@ class Sampling:
     capability = "sampling"
 
     def to_wire(self) -> dict[str, Any]:
+        """The request as the client receives it in `inputRequests`."""
         if isinstance(self.messages, str):
             messages = [{"role": "user", "content": {"type": "text", "text": self.messages}}]
         else:
@@ -126,6 +130,7 @@ class ListRoots:
     capability = "roots"
 
     def to_wire(self) -> dict[str, Any]:
+        """The request as the client receives it in `inputRequests`."""
         return {"method": "roots/list", "params": {}}
 
 

@@ -52,6 +52,7 @@ class ImageContent(WireModel):
 
     @classmethod
     def from_bytes(cls, data: bytes, mime_type: str) -> ImageContent:
+        """An image block from raw bytes (base64-encoded for the wire)."""
         return cls(data=base64.b64encode(data).decode("ascii"), mime_type=mime_type)
 
 
@@ -65,6 +66,7 @@ class AudioContent(WireModel):
 
     @classmethod
     def from_bytes(cls, data: bytes, mime_type: str) -> AudioContent:
+        """An audio block from raw bytes (base64-encoded for the wire)."""
         return cls(data=base64.b64encode(data).decode("ascii"), mime_type=mime_type)
 
 
@@ -93,11 +95,13 @@ class EmbeddedResource(WireModel):
 
     @classmethod
     def from_text(cls, uri: str, text: str, mime_type: str | None = None) -> EmbeddedResource:
+        """A resource embedded as text."""
         contents = TextResourceContents(uri=uri, text=text, mime_type=mime_type)
         return cls(resource=contents)
 
     @classmethod
     def from_bytes(cls, uri: str, data: bytes, mime_type: str | None = None) -> EmbeddedResource:
+        """A resource embedded as bytes (base64-encoded for the wire)."""
         blob = base64.b64encode(data).decode("ascii")
         return cls(resource=BlobResourceContents(uri=uri, blob=blob, mime_type=mime_type))
 

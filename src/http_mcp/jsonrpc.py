@@ -1,21 +1,36 @@
-"""JSON-RPC 2.0 envelope: bytes in, a message out; a message in, bytes out.
+"""The JSON-RPC 2.0 envelope, as much of it as a transport of your own needs.
 
-Nothing here knows about MCP methods. `parse` turns a request body (or a STDIO line) into a
-`Request`, `Notification` or `Response`, or raises `JSONRPCError` carrying the code the error
-table prescribes and the request id whenever it could be read.
+`parse` turns a request body (or a line) into a `Request`, `Notification` or `Response` for
+`MCPServer.handle`, or raises `JSONRPCError` carrying the code of the error table and the
+request id whenever it could be read; `error.to_bytes()` is the response to send then.
+`error_bytes` and `notification_bytes` write the other messages a transport may send itself.
+Everything is written as strict JSON (RFC 8259).
 
-Every message is written as strict JSON (RFC 8259): a NaN or an infinity, which JSON cannot
-carry, is written as `null` wherever it sits (log data, a content block, a schema default).
+The error codes are those http-mcp answers with: JSON-RPC's own, and MCP's.
 """
 
-from __future__ import annotations
+from http_mcp import _public
+from http_mcp._jsonrpc import (
+    HEADER_MISMATCH,
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    PARSE_ERROR,
+    RESOURCE_NOT_FOUND,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    JSONRPCError,
+    Message,
+    Notification,
+    Request,
+    RequestId,
+    Response,
+    error_bytes,
+    notification_bytes,
+    parse,
+)
 
-from dataclasses import dataclass, field
-from typing import Any, Final
-
-from pydantic_core import from_json, to_json
-
-# Public for custom transports: `MCPServer.handle` takes a parsed `Message`.
 __all__ = [
     "HEADER_MISMATCH",
     "INTERNAL_ERROR",
@@ -35,135 +50,6 @@ __all__ = [
     "error_bytes",
     "notification_bytes",
     "parse",
-    "parse_object",
-    "raw_result_bytes",
-    "result_bytes",
 ]
 
-PARSE_ERROR: Final = -32700
-INVALID_REQUEST: Final = -32600
-METHOD_NOT_FOUND: Final = -32601
-INVALID_PARAMS: Final = -32602
-INTERNAL_ERROR: Final = -32603
-RESOURCE_NOT_FOUND: Final = -32002
-HEADER_MISMATCH: Final = -32020
-MISSING_REQUIRED_CLIENT_CAPABILITY: Final = -32021
-UNSUPPORTED_PROTOCOL_VERSION: Final = -32022
-
-RequestId = str | int
-
-
-class JSONRPCError(Exception):
-    """A protocol error, answered as a JSON-RPC error response."""
-
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        data: Any = None,
-        *,
-        request_id: RequestId | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
-        self.request_id = request_id
-
-    def to_bytes(self) -> bytes:
-        return error_bytes(self.request_id, self.code, self.message, self.data)
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    id: RequestId
-    method: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    method: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A response or error sent by the client (answers are never expected here)."""
-
-    id: RequestId | None
-
-
-Message = Request | Notification | Response
-
-
-def parse(body: bytes | str) -> Message:
-    """Parse one JSON-RPC message; raise `JSONRPCError` for anything else."""
-    try:
-        # A str is encoded first so that a lone surrogate is a parse error, not a TypeError.
-        data = from_json(body.encode() if isinstance(body, str) else body, allow_inf_nan=False)
-    except ValueError:
-        raise JSONRPCError(PARSE_ERROR, "Parse error: the body is not valid JSON") from None
-    return parse_object(data)
-
-
-def parse_object(data: Any) -> Message:
-    if isinstance(data, list):
-        raise JSONRPCError(INVALID_REQUEST, "Invalid request: batches are not supported")
-    if not isinstance(data, dict):
-        raise JSONRPCError(INVALID_REQUEST, "Invalid request: expected a JSON object")
-    raw_id = data.get("id")
-    request_id = raw_id if _is_valid_id(raw_id) else None
-    if data.get("jsonrpc") != "2.0":
-        raise JSONRPCError(
-            INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"', request_id=request_id
-        )
-    method = data.get("method")
-    if method is None and _is_response(data, request_id):
-        return Response(id=request_id)
-    if "id" in data and request_id is None:
-        raise JSONRPCError(INVALID_REQUEST, 'Invalid request: "id" must be a string or an integer')
-    if not isinstance(method, str):
-        raise JSONRPCError(
-            INVALID_REQUEST, 'Invalid request: "method" must be a string', request_id=request_id
-        )
-    params = data.get("params", {})
-    if not isinstance(params, dict):
-        raise JSONRPCError(
-            INVALID_PARAMS, 'Invalid params: "params" must be an object', request_id=request_id
-        )
-    if request_id is None:
-        return Notification(method=method, params=params)
-    return Request(id=request_id, method=method, params=params)
-
-
-def _is_response(data: dict[str, Any], request_id: RequestId | None) -> bool:
-    if "result" in data:
-        return request_id is not None
-    # An error response says `"id": null` when it could not read the request's id.
-    return "error" in data and "id" in data and (request_id is not None or data["id"] is None)
-
-
-def _is_valid_id(value: Any) -> bool:
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-
-
-def result_bytes(request_id: RequestId, result: Any) -> bytes:
-    return to_json({"jsonrpc": "2.0", "id": request_id, "result": result}, inf_nan_mode="null")
-
-
-def error_bytes(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if data is not None:
-        error["data"] = data
-    return to_json({"jsonrpc": "2.0", "id": request_id, "error": error}, inf_nan_mode="null")
-
-
-def notification_bytes(method: str, params: dict[str, Any]) -> bytes:
-    message = {"jsonrpc": "2.0", "method": method, "params": params}
-    return to_json(message, inf_nan_mode="null")
-
-
-def raw_result_bytes(request_id: RequestId, result_json: bytes) -> bytes:
-    """A response around a result that is already strict JSON (a cached list, for instance)."""
-    return b'{"jsonrpc":"2.0","id":' + to_json(request_id) + b',"result":' + result_json + b"}"
+_public.publish(__name__, globals(), __all__)

@@ -15,20 +15,14 @@ from http_mcp._call import UNKNOWN_METHOD, method_not_found
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import METHODS
+from http_mcp._jsonrpc import raw_result_bytes, result_bytes
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._protocol import acknowledge, negotiate
 from http_mcp._registry import Registry, address
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._tools import RegisteredTool
-from http_mcp.jsonrpc import (
-    INTERNAL_ERROR,
-    JSONRPCError,
-    Message,
-    Request,
-    raw_result_bytes,
-    result_bytes,
-)
+from http_mcp.jsonrpc import INTERNAL_ERROR, JSONRPCError, Message, Request
 from http_mcp.stores import MemoryStore, Store
 from http_mcp.transports._http import HTTPApp
 

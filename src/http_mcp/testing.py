@@ -52,6 +52,7 @@ from typing import Any, TypeVar
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.types import ASGIApp
 
+from http_mcp import _public
 from http_mcp._channel import LogLevel
 from http_mcp._lifespan import LifespanError
 from http_mcp._testing_asgi import ResponseError
@@ -265,3 +266,6 @@ class TestClient:
             raise RuntimeError("the client is not open: use `with TestClient(...) as client:`")
         result: _T = self._portal.call(call)
         return result
+
+
+_public.publish(__name__, globals(), __all__)

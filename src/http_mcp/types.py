@@ -1,5 +1,6 @@
 """The types users declare servers with: tools, prompts, resources, their arguments and content."""
 
+from http_mcp import _public
 from http_mcp._arguments import Arguments, NoArguments
 from http_mcp._channel import LogLevel
 from http_mcp._declarations import Completer, CompletionContext, Prompt, Tool
@@ -64,3 +65,5 @@ __all__ = [
     "ToolAnnotations",
     "ToolResult",
 ]
+
+_public.publish(__name__, globals(), __all__)

@@ -15,6 +15,8 @@ from typing import Any, Final
 import anyio
 from starlette.types import ASGIApp, Message, Scope
 
+from http_mcp.jsonrpc import METHOD_NOT_FOUND
+
 PROTOCOL_VERSION: Final = "2025-11-25"
 MAX_PAGES: Final = 1000
 # list method -> (capability that announces it, key its items travel under)
@@ -24,7 +26,6 @@ LISTS: Final = {
     "resources/list": ("resources", "resources"),
     "resources/templates/list": ("resources", "resourceTemplates"),
 }
-_METHOD_NOT_FOUND: Final = -32601
 # Request headers replaced by the ones an MCP POST carries.
 _REPLACED: Final = frozenset(
     {b"content-type", b"content-length", b"accept", b"transfer-encoding", b"expect"}
@@ -129,7 +130,7 @@ class _Endpoint:
         except ValueError:
             raise RefusedError(502, f"The MCP endpoint answered {method} with no JSON") from None
         error = reply.get("error") if isinstance(reply, dict) else None
-        if isinstance(error, dict) and error.get("code") == _METHOD_NOT_FOUND:
+        if isinstance(error, dict) and error.get("code") == METHOD_NOT_FOUND:
             return None
         result = reply.get("result") if isinstance(reply, dict) else None
         if not isinstance(result, dict):

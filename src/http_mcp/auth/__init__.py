@@ -40,6 +40,7 @@ if not jwt.algorithms.has_crypto:  # pragma: no cover - exercised in a subproces
         "http_mcp.auth needs PyJWT with cryptography: pip install '.[oauth]' in a checkout"
     )
 
+from http_mcp import _public
 from http_mcp.auth._app import protected_app, protected_routes
 from http_mcp.auth._backend import BearerBackend, TokenUser
 from http_mcp.auth._introspection import IntrospectionVerifier
@@ -65,3 +66,5 @@ __all__ = [
     "protected_app",
     "protected_routes",
 ]
+
+_public.publish(__name__, globals(), __all__)

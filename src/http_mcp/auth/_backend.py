@@ -42,14 +42,17 @@ class TokenUser(BaseUser):
 
     @property
     def is_authenticated(self) -> bool:
+        """Always true: the token was verified."""
         return True
 
     @property
     def display_name(self) -> str:
+        """The token's subject, or else its client id."""
         return self.access_token.subject or self.access_token.client_id or ""
 
     @property
     def identity(self) -> str:
+        """The token's subject."""
         return self.access_token.subject or ""
 
 
@@ -86,6 +89,7 @@ class BearerBackend(AuthenticationBackend):
         self.verifier = verifier
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, TokenUser] | None:
+        """Verify the bearer token, if any; `None` when the request carries none."""
         token = bearer_token(conn)
         if token is None:
             return None

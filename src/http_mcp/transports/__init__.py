@@ -1,4 +1,4 @@
-"""Transports: what carries MCP messages between a client and `MCPServer.handle`.
+r"""Transports: what carries MCP messages between a client and `MCPServer.handle`.
 
 http-mcp ships two: Streamable HTTP (`MCPServer.app`, an ASGI app) and STDIO
 (`MCPServer.serve_stdio`). Both go through the one public seam,
@@ -33,12 +33,11 @@ Example:
 http-mcp runs on asyncio, uvloop included.
 """
 
+from http_mcp import _public
 from http_mcp._channel import CancelFlag
 from http_mcp._context import Notify, Reply, RequestContext
 from http_mcp.transports._http import HTTPApp
 
 __all__ = ["CancelFlag", "HTTPApp", "Notify", "Reply", "RequestContext"]
 
-for _public in (CancelFlag, HTTPApp, Reply, RequestContext):
-    _public.__module__ = __name__
-del _public
+_public.publish(__name__, globals(), __all__)
