@@ -79,6 +79,15 @@ def bearer(scope: str | None = "mcp:read") -> dict[str, str]:
     return {"authorization": f"Bearer {mint(KEY, scope=scope)}"}
 
 
+def refused(response: httpx.Response, code: int = -32600, request_id: Any = None) -> None:
+    """The body of a refusal: a JSON-RPC error with `code`, nothing else."""
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body == {"jsonrpc": "2.0", "id": request_id, "error": body["error"]}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str)
+
+
 def call_params(tool: str) -> dict[str, Any]:
     return {"name": tool, "arguments": {"query": "q"}}
 
@@ -107,6 +116,7 @@ async def test_another_scheme_counts_as_no_token(protect: Protect, header: str) 
     wire, recorder = protect()
     response = await wire.legacy("tools/list", authorization=header)
     assert response.status_code == 401
+    refused(response)
     assert challenge(response) == {"resource_metadata": METADATA_URL}
     assert recorder.calls == []
 
@@ -120,6 +130,7 @@ async def test_a_malformed_bearer_header_gets_400_invalid_request(
     wire, recorder = protect()
     response = await wire.legacy("tools/call", call_params("public_tool"), authorization=header)
     assert response.status_code == 400
+    refused(response)
     assert challenge(response)["error"] == "invalid_request"
     assert challenge(response)["resource_metadata"] == METADATA_URL
     assert recorder.calls == []
@@ -134,6 +145,7 @@ async def test_two_authorization_headers_get_400(protect: Protect) -> None:
         headers=[("authorization", f"Bearer {token}"), ("authorization", f"Bearer {token}")],
     )
     assert response.status_code == 400
+    refused(response)
     assert challenge(response)["error"] == "invalid_request"
     assert recorder.calls == []
 
@@ -146,6 +158,7 @@ async def test_a_token_in_the_query_string_is_refused(protect: Protect, with_hea
     body = legacy_request("tools/call", call_params("public_tool"))
     response = await wire.post(body, headers, params={"access_token": token})
     assert response.status_code == 400
+    refused(response)
     assert challenge(response)["error"] == "invalid_request"
     assert token not in response.text
     assert recorder.calls == []
@@ -282,23 +295,48 @@ async def test_in_challenge_mode_the_right_scopes_call_the_tool(protect: Protect
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "code"),
+    ("body", "status", "expected"),
     [
-        pytest.param(legacy_request("tools/call", call_params("nope")), 200, -32602, id="unknown"),
-        pytest.param(legacy_request("tools/list"), 200, None, id="list"),
-        pytest.param(b"{not json", 400, -32700, id="not-json"),
-        pytest.param(legacy_request("tools/call", {"name": 7}), 200, -32602, id="bad-name"),
+        pytest.param(
+            legacy_request("tools/call", call_params("nope")),
+            200,
+            {"id": 1, "error": -32602},
+            id="unknown",
+        ),
+        pytest.param(
+            legacy_request("tools/list"),
+            200,
+            {"id": 1, "tools": ["public_tool", "read_tool"]},
+            id="list",
+        ),
+        pytest.param(b"{not json", 400, {"id": None, "error": -32700}, id="not-json"),
+        pytest.param(
+            legacy_request("tools/call", {"name": 7}),
+            200,
+            {"id": 1, "error": -32602},
+            id="bad-name",
+        ),
         pytest.param({"jsonrpc": "2.0", "method": "tools/call"}, 202, None, id="notification"),
     ],
 )
 async def test_in_challenge_mode_everything_else_is_answered_as_without_auth(
-    protect: Protect, body: Any, status: int, code: int | None
+    protect: Protect, body: Any, status: int, expected: dict[str, Any] | None
 ) -> None:
-    wire, _ = protect(on_insufficient_scope="challenge")
+    wire, recorder = protect(on_insufficient_scope="challenge")
     response = await wire.post(body, bearer())
     assert response.status_code == status
-    if code is not None:
-        assert response.json()["error"]["code"] == code
+    if expected is None:
+        assert response.content == b""
+        return
+    answer = response.json()
+    assert answer["jsonrpc"] == "2.0"
+    assert answer["id"] == expected["id"]
+    if "error" in expected:
+        assert answer["error"]["code"] == expected["error"]
+        assert "result" not in answer
+    else:
+        assert [tool["name"] for tool in answer["result"]["tools"]] == expected["tools"]
+    assert recorder.calls == []
 
 
 async def test_in_challenge_mode_lists_still_hide_what_the_token_cannot_call(
@@ -445,21 +483,21 @@ class Failing:
 
 
 @pytest.mark.parametrize(
-    ("error", "status"),
+    ("error", "status", "code"),
     [
-        (InvalidTokenError('revoked "now"\r\nX-Injected: yes'), 401),
-        (InvalidTokenError(), 401),
-        (VerifierUnavailableError("down"), 503),
-        (RuntimeError("bug"), 500),
+        (InvalidTokenError('revoked "now"\r\nX-Injected: yes'), 401, -32600),
+        (InvalidTokenError(), 401, -32600),
+        (VerifierUnavailableError("down"), 503, -32603),
+        (RuntimeError("bug"), 500, -32603),
     ],
 )
 async def test_a_verifier_failure_becomes_a_clean_refusal(
-    protect: Protect, error: Exception, status: int, caplog: pytest.LogCaptureFixture
+    protect: Protect, error: Exception, status: int, code: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     wire, recorder = protect(verifier=Failing(error))
     response = await wire.legacy("tools/list", authorization="Bearer sometoken")
     assert response.status_code == status
-    assert response.json()["error"]["code"] in (-32600, -32603)
+    refused(response, code)
     assert "x-injected" not in response.headers
     assert "Traceback" not in response.text
     if status == 401:

@@ -17,6 +17,7 @@ from http_mcp import MCPServer
 from http_mcp.testing import AsyncTestClient
 from http_mcp.types import Arguments, NoArguments, Tool
 from tests.conftest import LEGACY, MODERN, legacy_request, modern_request, starlette_app
+from tests.support import error_records
 
 pytestmark = pytest.mark.anyio
 
@@ -97,10 +98,6 @@ async def call_live(url: str, era: str, params: dict[str, Any]) -> dict[str, Any
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()["result"]
     return result
-
-
-def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "http_mcp" and r.levelno >= logging.ERROR]
 
 
 @pytest.fixture

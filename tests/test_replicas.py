@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -13,52 +9,20 @@ from typing import Any, Final
 import httpx
 import pytest
 
+from tests.cli_support import serving
 from tests.conftest import modern_request
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 TOOL: Final = "test_input_required_result_request_state"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server process exited"
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)  # polling a socket that is not listening yet
-    raise AssertionError(f"{url} did not start serving within 30 seconds")
-
-
 @pytest.fixture
 def replicas() -> Iterator[list[str]]:
-    processes: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
-    try:
-        for _ in range(2):
-            port = free_port()
-            command = [sys.executable, "-m", "http_mcp", "run", "conformance.fixtures:app"]
-            command += ["--port", str(port), "--log-level", "warning"]
-            processes.append(subprocess.Popen(command, cwd=ROOT))
-            urls.append(f"http://127.0.0.1:{port}/mcp")
-        for url, process in zip(urls, processes, strict=True):
-            wait_until_serving(url, process)
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with (
+        serving("conformance.fixtures:app") as first,
+        serving("conformance.fixtures:app") as second,
+    ):
+        yield [f"{first.base}/mcp", f"{second.base}/mcp"]
 
 
 def call(url: str, request_id: int, **extra: Any) -> httpx.Response:

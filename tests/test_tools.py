@@ -27,6 +27,7 @@ from http_mcp.types import (
     ToolAnnotations,
 )
 from tests.conftest import LEGACY, MODERN, Wire, send
+from tests.support import error_records, only_text
 
 pytestmark = pytest.mark.anyio
 
@@ -50,18 +51,6 @@ async def listed(wire: Wire, era: str) -> dict[str, dict[str, Any]]:
 
 def client_for(server: MCPServer, era: str) -> AsyncTestClient:
     return AsyncTestClient(server, protocol=MODERN if era == "modern" else LEGACY)
-
-
-def only_text(result: dict[str, Any]) -> str:
-    content = result["content"]
-    assert len(content) == 1
-    assert content[0]["type"] == "text"
-    text: str = content[0]["text"]
-    return text
-
-
-def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "http_mcp"]
 
 
 class LookupInput(BaseModel):

@@ -121,12 +121,14 @@ def test_calls_beyond_the_limit_wait_for_a_free_thread() -> None:
         for _ in range(5):
             futures.append(loop.create_future())
             workers.submit((loop, futures[-1], contextvars.copy_context(), busy, ()))
-        await asyncio.sleep(0.05)
-        assert most == 2
+        # Two threads were started; the three other calls wait for one of them.
+        assert workers._threads == 2
+        assert workers._backlog == 3
         release.set()
         return list(await asyncio.gather(*futures))
 
     threads = set(asyncio.run(run()))
+    assert most == 2
     assert len(threads) == 2
     # Both threads are free again: later calls start no new one.
     assert idents_of(workers, 6) <= threads
