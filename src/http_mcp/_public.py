@@ -14,6 +14,6 @@ def publish(module: str, namespace: Mapping[str, Any], names: Iterable[str]) -> 
     rather than the private module it is defined in.
     """
     for name in names:
-        value = namespace[name]
+        value = namespace.get(name)  # a name loaded on first use is published then
         if inspect.isclass(value) or inspect.isfunction(value):
             value.__module__ = module

@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from http_mcp import _public
 from http_mcp.stores._base import Store, Subscription, Updated
 from http_mcp.stores._memory import MemoryStore
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from http_mcp.stores._redis import RedisStore
 
 __all__ = ["MemoryStore", "RedisStore", "Store", "Subscription", "Updated", "store_from_url"]
+
+_public.publish(__name__, globals(), __all__)
 
 _MISSING_EXTRA = "RedisStore needs the redis extra: pip install 'http-mcp[redis]'"
 _OPTIONS = ("prefix", "timeout")
@@ -86,6 +89,7 @@ def _redis_store_class() -> type[RedisStore]:
             raise ImportError(_MISSING_EXTRA) from None
         raise
     store_class: type[RedisStore] = module.RedisStore
+    _public.publish(__name__, {"RedisStore": store_class}, ["RedisStore"])
     return store_class
 
 
