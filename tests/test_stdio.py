@@ -39,6 +39,10 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
     return request.param
 
 
+# Tests whose server runs in a child process (on its own asyncio loop) run once.
+IN_A_CHILD_PROCESS = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 APP: Final = "tests.fixtures.stdio_server:app"
 SERVER: Final = "tests.fixtures.stdio_server:server"
@@ -541,6 +545,7 @@ async def test_an_answer_that_cannot_be_written_is_logged_and_serving_goes_on(
 # -- the real process: http-mcp run --stdio ---------------------------------------------------
 
 
+@IN_A_CHILD_PROCESS
 async def test_process_answers_both_eras_over_pipes_with_the_lifespan_state() -> None:
     async with running() as peer:
         await peer.send(
@@ -574,6 +579,7 @@ async def test_process_answers_both_eras_over_pipes_with_the_lifespan_state() ->
     ]
 
 
+@IN_A_CHILD_PROCESS
 async def test_process_serving_a_server_target_has_no_lifespan_state() -> None:
     async with running(target=SERVER) as peer:
         await peer.send(call("greeting", {}, request_id=1), call("echo", {"text": "ok"}, 2))
@@ -585,6 +591,7 @@ async def test_process_serving_a_server_target_has_no_lifespan_state() -> None:
     assert "the lifespan state has no key 'greeting'" in errors
 
 
+@IN_A_CHILD_PROCESS
 async def test_fast_request_is_answered_while_a_slow_one_waits() -> None:
     async with running() as peer:
         await peer.send(call("wait", {"seconds": 1.0}, request_id=1))
@@ -599,6 +606,7 @@ async def test_fast_request_is_answered_while_a_slow_one_waits() -> None:
     assert (code, rest) == (0, [])
 
 
+@IN_A_CHILD_PROCESS
 async def test_cancelled_request_is_never_answered_and_the_process_exits_cleanly() -> None:
     async with running() as peer:
         await peer.send(call("wait", {"seconds": 10}, request_id=1), cancel(1))
@@ -611,6 +619,7 @@ async def test_cancelled_request_is_never_answered_and_the_process_exits_cleanly
     assert (code, rest) == (0, [])
 
 
+@IN_A_CHILD_PROCESS
 async def test_end_of_input_lets_the_request_in_flight_finish() -> None:
     async with running() as peer:
         await peer.send(modern_call("wait", {"seconds": 0.5}, request_id="slow"))
@@ -621,6 +630,7 @@ async def test_end_of_input_lets_the_request_in_flight_finish() -> None:
     assert text_of(response) == "waited 0.5"
 
 
+@IN_A_CHILD_PROCESS
 async def test_stray_output_goes_to_stderr_and_stdout_carries_only_frames() -> None:
     async with running() as peer:
         await peer.send(call("noisy", {}, request_id=1), call("echo", {"text": "after"}, 2))
@@ -633,6 +643,7 @@ async def test_stray_output_goes_to_stderr_and_stdout_carries_only_frames() -> N
     assert "stray bytes on fd 1" in errors
 
 
+@IN_A_CHILD_PROCESS
 async def test_many_large_responses_are_each_written_whole() -> None:
     count = 40
     texts = {n: f"{n:03d}" * 100_000 for n in range(count)}
@@ -663,6 +674,7 @@ async def test_many_large_responses_are_each_written_whole() -> None:
         pytest.param(("--scope", "mcp:read", "--scope", "other"), True, id="scope-mcp-read"),
     ],
 )
+@IN_A_CHILD_PROCESS
 async def test_scope_option_decides_what_the_stdio_client_sees(
     options: tuple[str, ...], visible: bool
 ) -> None:
@@ -684,6 +696,7 @@ async def test_scope_option_decides_what_the_stdio_client_sees(
         assert error_code(answered[2]) == -32602
 
 
+@IN_A_CHILD_PROCESS
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
 async def test_interrupt_stops_the_server_while_stdin_stays_open() -> None:
     # Ctrl+C at a terminal: no end of input will come, yet the process must exit.
@@ -700,6 +713,7 @@ async def test_interrupt_stops_the_server_while_stdin_stays_open() -> None:
     assert SHUTDOWN in errors
 
 
+@IN_A_CHILD_PROCESS
 async def test_regular_files_serve_as_stdin_and_stdout(tmp_path: Path) -> None:
     unicode_request = frame(call("echo", {"text": "@"}, request_id="utf8"))
     data = b"".join(
@@ -729,6 +743,7 @@ async def test_regular_files_serve_as_stdin_and_stdout(tmp_path: Path) -> None:
     assert "stray print from a tool" in errors
 
 
+@IN_A_CHILD_PROCESS
 async def test_oversized_line_in_a_file_is_refused_and_reading_continues(tmp_path: Path) -> None:
     template = frame(call("echo", {"text": "@"}, request_id=1))
     oversized = template.replace(b"@", b"z" * DEFAULT_LIMIT)
