@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 from http_mcp._call import Call, short
 from http_mcp._concurrency import invoke, is_async
@@ -78,8 +78,7 @@ async def read_resource(call: Call) -> dict[str, Any]:
         raise JSONRPCError(INVALID_PARAMS, "Invalid params: uri must be a string")
     found = find(call.registry.resources, uri, call.scopes)
     if found is None:
-        code = INVALID_PARAMS if call.modern else RESOURCE_NOT_FOUND
-        raise JSONRPCError(code, f"Resource not found: {short(uri)}", {"uri": uri})
+        _resource_not_found(call, uri)
     resource, values = found
     contents = await resource.read(uri, values, call)
     result: dict[str, Any] = {"contents": contents}
@@ -132,6 +131,34 @@ def _completer(call: Call, ref: Mapping[str, Any], argument: str) -> Any:
             )
         return getattr(template.declaration, "completions", {}).get(argument)
     raise JSONRPCError(INVALID_PARAMS, "Invalid params: ref.type is ref/prompt or ref/resource")
+
+
+def check_visible(call: Call) -> None:
+    """Raise what the method would for a target the caller may not see (or that is absent).
+
+    Run before middleware, so that middleware never sees what the caller's scopes hide.
+    """
+    name = call.method.name
+    params, scopes, registry = call.params, call.scopes, call.registry
+    if name == "tools/call":
+        _visible(registry.tools, _name_and_arguments(params, "tool")[0], "tool", scopes)
+    elif name == "prompts/get":
+        _visible(registry.prompts, _name_and_arguments(params, "prompt")[0], "prompt", scopes)
+    elif name == "resources/read":
+        uri = params.get("uri")
+        if not isinstance(uri, str) or find(registry.resources, uri, scopes) is None:
+            _resource_not_found(call, uri)
+    elif name == "completion/complete":
+        ref, argument = params.get("ref"), params.get("argument")
+        if isinstance(ref, dict) and isinstance(argument, dict):
+            _completer(call, ref, str(argument.get("name")))
+
+
+def _resource_not_found(call: Call, uri: object) -> NoReturn:
+    if not isinstance(uri, str):
+        raise JSONRPCError(INVALID_PARAMS, "Invalid params: uri must be a string")
+    code = INVALID_PARAMS if call.modern else RESOURCE_NOT_FOUND
+    raise JSONRPCError(code, f"Resource not found: {short(uri)}", {"uri": uri})
 
 
 def _completion(values: list[str]) -> dict[str, Any]:

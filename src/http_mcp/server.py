@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import anyio
 
-from http_mcp._call import UNKNOWN_METHOD, method_not_found
+from http_mcp._call import UNKNOWN_METHOD, Handler
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import METHODS
 from http_mcp._jsonrpc import raw_result_bytes, result_bytes
+from http_mcp._observe import answer, log_request
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._protocol import acknowledge, negotiate
 from http_mcp._registry import Registry, address
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
 from http_mcp._tools import RegisteredTool
-from http_mcp.jsonrpc import INTERNAL_ERROR, JSONRPCError, Message, Request
+from http_mcp.jsonrpc import JSONRPCError, Message, Request
+from http_mcp.middleware import Middleware, chain, check_middleware
 from http_mcp.stores import MemoryStore, Store
 from http_mcp.transports._http import HTTPApp
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the catalogue page and the OpenTelemetry API load only when used
     from http_mcp._catalog import CatalogApp
+    from http_mcp._telemetry import Telemetry
 
 __all__ = ["MCPServer"]
-
-logger = logging.getLogger("http_mcp")
 
 DEFAULT_MAX_MESSAGE_SIZE: Final = 4 * 1024 * 1024
 
@@ -65,6 +66,11 @@ class MCPServer:
         store: Where state that outlives a request lives (`http_mcp.stores`): by default a
             `MemoryStore`, made on first use; a `RedisStore` shares it across replicas. A
             request that needs no such state never touches it.
+        middleware: Async functions run around every request, the first outermost
+            (`http_mcp.middleware`). They see only what the caller's scopes allow.
+        telemetry: Report an OpenTelemetry span and duration per request to the global
+            tracer and meter providers when `opentelemetry-api` is installed (the `otel`
+            extra). `False` turns it off.
 
     Example:
         ```python
@@ -95,6 +101,8 @@ class MCPServer:
         allowed_origins: Sequence[str] | None = None,
         trust_forwarded_headers: bool = False,
         store: Store | None = None,
+        middleware: Sequence[Middleware] = (),
+        telemetry: bool = True,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -133,6 +141,10 @@ class MCPServer:
         )
         self._result_meta = self._registry.result_meta
         self._max_message_size = max_message_size
+        layers = check_middleware(middleware)
+        self._chain: Handler | None = chain(layers) if layers else None
+        self._telemetry = _telemetry() if telemetry else None
+        self._answer = functools.partial(answer, handler=self._chain)
         self._app = HTTPApp(
             self,
             max_message_size,
@@ -310,27 +322,37 @@ class MCPServer:
         """
         if not isinstance(message, Request):
             return acknowledge(message, context)
+        started = perf_counter()
         method = METHODS.get(message.method, UNKNOWN_METHOD)
         try:
             call = negotiate(message, context, method, self._registry)
         except JSONRPCError as exc:
+            log_request(message, method, exc, started)
             return Reply(exc.to_bytes(), exc.code, modern=True)
-        try:
-            if call.version not in method.revisions:
-                raise method_not_found(message.method)
-            result = await method.handler(call)
-        except JSONRPCError as exc:
-            exc.request_id = message.id
-            return Reply(exc.to_bytes(), exc.code, call.modern)
-        except Exception:
-            logger.exception("internal error answering %r", message.method)
-            error = JSONRPCError(INTERNAL_ERROR, "Internal error", request_id=message.id)
-            return Reply(error.to_bytes(), INTERNAL_ERROR, call.modern)
+        telemetry = self._telemetry
+        if telemetry is None:
+            result = await answer(call, self._chain)
+        else:
+            result = await telemetry.observe(call, self._answer)
+        log_request(message, method, result, started)
+        if isinstance(result, JSONRPCError):
+            result.request_id = message.id
+            return Reply(result.to_bytes(), result.code, call.modern)
         if isinstance(result, bytes):
             return Reply(raw_result_bytes(message.id, result), None, call.modern)
         if call.modern:
             result = {"resultType": "complete", **result, "_meta": self._result_meta}
         return Reply(result_bytes(message.id, result), None, call.modern)
+
+
+def _telemetry() -> Telemetry | None:
+    """OpenTelemetry reporting, when `opentelemetry-api` is installed."""
+    try:
+        # Imported here: the API is an optional extra.
+        from http_mcp._telemetry import Telemetry
+    except ImportError:
+        return None
+    return Telemetry()
 
 
 def _check_declarations(items: object, kind: type | tuple[type, ...], field: str) -> None:
