@@ -1,4 +1,4 @@
-"""`MCPServer(middleware=[...])`: order, what a middleware sees, short-circuits, and scopes first."""
+"""`MCPServer(middleware=[...])`: order, what it sees, short-circuits, and scopes first."""
 
 from __future__ import annotations
 
