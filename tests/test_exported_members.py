@@ -9,6 +9,7 @@ import http_mcp
 import http_mcp.exceptions
 import http_mcp.fastapi
 import http_mcp.jsonrpc
+import http_mcp.middleware
 import http_mcp.server
 import http_mcp.stores
 import http_mcp.testing
@@ -134,6 +135,7 @@ PUBLIC_MODULES = [
     "http_mcp.auth",
     "http_mcp.exceptions",
     "http_mcp.jsonrpc",
+    "http_mcp.middleware",
     "http_mcp.server",
     "http_mcp.stores",
     "http_mcp.testing",
@@ -183,3 +185,8 @@ def test_every_public_class_function_and_method_has_a_docstring(name: str) -> No
     # ruff's pydocstyle rules see the classes of private modules as private; this sees them
     # where users import them.
     assert _undocumented(importlib.import_module(name)) == []
+
+
+def test_middleware_exports_the_view_and_the_two_signatures() -> None:
+    assert http_mcp.middleware.__all__ == ["CallNext", "MCPCall", "Middleware"]
+    assert http_mcp.middleware.MCPCall.__module__ == "http_mcp.middleware"
