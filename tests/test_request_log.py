@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -45,7 +46,7 @@ class Bearer(AuthenticationBackend):
         return AuthCredentials(["mcp"]), SimpleUser("alice")
 
 
-def app(**kwargs: object) -> Starlette:
+def app(**kwargs: Any) -> Starlette:
     server = MCPServer(name="s", version="1", tools=(Tool(func=login), Tool(func=crash)), **kwargs)
     return Starlette(
         routes=[Route("/mcp", server.app, methods=["POST"])],

@@ -8,11 +8,12 @@ attribute is built.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from time import perf_counter
+from time import monotonic, perf_counter
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
+from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 import http_mcp
@@ -25,12 +26,25 @@ DURATION_BUCKETS: Final = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60,
 TARGET_ATTRIBUTES: Final = {"tools/call": "gen_ai.tool.name", "prompts/get": "gen_ai.prompt.name"}
 URI_METHODS: Final = frozenset({"resources/read", "resources/subscribe", "resources/unsubscribe"})
 TRACE_KEYS: Final = ("traceparent", "tracestate", "baggage")
+RECHECK_SECONDS: Final = 1.0
+
+
+OFF_TRACING: Final = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+# The API exports no name for its placeholder meter provider (the one before an SDK is set).
+OFF_METRICS: Final = (_ProxyMeterProvider, metrics.NoOpMeterProvider)
 
 
 class Telemetry:
-    """One SERVER span per request and the `mcp.server.operation.duration` histogram."""
+    """One SERVER span per request and the `mcp.server.operation.duration` histogram.
+
+    Until an SDK sets a global tracer or meter provider, requests skip all of it (the API's
+    no-op span and histogram would cost about a tenth of a request); whether one has been set
+    is looked at no more than once a second, and once set it stays set.
+    """
 
     def __init__(self) -> None:
+        self._live = False
+        self._next_check = 0.0
         version = http_mcp.__version__
         self._tracer = trace.get_tracer("http_mcp", version)
         meter = metrics.get_meter("http_mcp", version)
@@ -74,6 +88,24 @@ class Telemetry:
                     span.set_status(Status(StatusCode.ERROR, error))
             span.end()
             self._duration.record(perf_counter() - started, attributes)
+
+    def active(self) -> bool:
+        """Whether an SDK is configured, so that requests are reported."""
+        if self._live:
+            return True
+        now = monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + RECHECK_SECONDS
+        self._live = not self._off()  # a global provider, once set, stays set
+        return self._live
+
+    @staticmethod
+    def _off() -> bool:
+        """Whether no SDK is configured: both global providers are the API's placeholders."""
+        return isinstance(trace.get_tracer_provider(), OFF_TRACING) and isinstance(
+            metrics.get_meter_provider(), OFF_METRICS
+        )
 
 
 def _parent(call: Call) -> tuple[Any, list[Link] | None]:

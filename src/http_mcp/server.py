@@ -330,7 +330,7 @@ class MCPServer:
             log_request(message, method, exc, started)
             return Reply(exc.to_bytes(), exc.code, modern=True)
         telemetry = self._telemetry
-        if telemetry is None:
+        if telemetry is None or not telemetry.active():
             result = await answer(call, self._chain)
         else:
             result = await telemetry.observe(call, self._answer)
