@@ -271,3 +271,11 @@ def test_middleware_must_be_a_sequence_of_callables() -> None:
 
 def test_the_app_with_middleware_mounts_like_any_other() -> None:
     assert starlette_app(server_with(Recorder("r", []))).routes
+
+
+async def test_a_malformed_completion_reaches_middleware_and_is_refused(wire_of: WireOf) -> None:
+    recorder = Recorder("r", [])
+    params = {"ref": "not an object", "argument": {"name": "a"}}
+    response = await send(wire_of(server_with(recorder)), "modern", "completion/complete", params)
+    assert response.json()["error"]["code"] == -32602
+    assert [call.method for call in recorder.seen] == ["completion/complete"]

@@ -133,3 +133,17 @@ async def test_a_refused_protocol_version_is_logged(caplog: pytest.LogCaptureFix
     await wire.client.aclose()
     assert response.status_code == 400
     assert [fields(r)["outcome"] for r in request_lines(caplog)] == ["error"]
+
+
+async def test_a_long_or_odd_target_is_one_quoted_token_cut_short(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    wire = wire_for(app())
+    await wire.legacy("tools/call", {"name": "x" * 300})
+    await wire.legacy("tools/call", {"name": 42})
+    await wire.client.aclose()
+    long_name, not_a_string = (fields(r) for r in request_lines(caplog))
+    assert long_name["target"] == "x" * 100 + "..."
+    assert "target" not in not_a_string
+    assert not_a_string["code"] == "-32602"

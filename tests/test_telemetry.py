@@ -7,9 +7,11 @@ providers once for this process (the API allows it once); each test reads only i
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from opentelemetry import metrics, trace
@@ -23,9 +25,18 @@ from pydantic import BaseModel
 
 from http_mcp import MCPServer
 from http_mcp.exceptions import ToolError
+from http_mcp.jsonrpc import parse
 from http_mcp.testing import AsyncTestClient, MCPError
+from http_mcp.transports import RequestContext
 from http_mcp.types import Arguments, Prompt, Resource, Tool
-from tests.conftest import LEGACY, MODERN, LiveServer, modern_request, starlette_app
+from tests.conftest import (
+    LEGACY,
+    MODERN,
+    LiveServer,
+    modern_request,
+    starlette_app,
+    wire_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -229,3 +240,81 @@ async def test_telemetry_false_reports_nothing(spans: Callable[[], list[Readable
     async with AsyncTestClient(make_server(telemetry=False)) as client:
         await client.call_tool("lookup", {"query": "q"})
     assert spans() == []
+
+
+async def test_over_stdio_the_meta_context_is_the_parent(
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    meta = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01", "tracestate": "rojo=1", "x": 1}
+    message = parse(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": "a",
+                "method": "tools/call",
+                "params": {"name": "lookup", "arguments": {"query": "q"}, "_meta": meta},
+            }
+        ).encode()
+    )
+    server = make_server()
+    context = RequestContext(scopes=frozenset(), protocol_version=LEGACY)
+    reply = await server.handle(message, context)
+    assert reply is not None
+    assert b"found q" in reply.body
+    span = by_name(spans(), "tools/call lookup")
+    assert span.parent is not None
+    assert span.parent.span_id == int(PARENT_ID, 16)
+    assert span.context.trace_state.get("rojo") == "1"
+    assert span.attributes is not None
+    assert span.attributes["jsonrpc.request.id"] == "a"
+
+
+async def test_a_malformed_http_traceparent_is_no_link(
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    wire = wire_for(starlette_app(make_server()))
+    params = {"name": "lookup", "arguments": {"query": "q"}}
+    for meta in (None, f"00-{TRACE_ID}-{PARENT_ID}-01"):
+        body, headers = modern_request("tools/call", params)
+        if meta is not None:
+            body["params"]["_meta"]["traceparent"] = meta
+        response = await wire.post(body, {**headers, "traceparent": "00-nonsense"})
+        assert response.status_code == 200
+    await wire.client.aclose()
+    plain, from_meta = [s for s in spans() if s.name == "tools/call lookup"]
+    assert plain.parent is None
+    assert from_meta.parent is not None
+    assert not from_meta.links
+
+
+async def test_a_cancelled_request_ends_its_span_as_cancelled(
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    started = anyio.Event()
+
+    async def wait_forever(arguments: Arguments[Query]) -> str:
+        started.set()
+        await anyio.sleep_forever()
+        return "never"  # pragma: no cover
+
+    server = MCPServer(name="s", version="1", tools=(Tool(func=wait_forever),))
+    message = parse(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "wait_forever", "arguments": {"query": "q"}},
+            }
+        ).encode()
+    )
+    context = RequestContext(protocol_version=LEGACY)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.handle, message, context)
+            await started.wait()
+            group.cancel_scope.cancel()
+    span = by_name(spans(), "tools/call wait_forever")
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "cancelled"
+    assert span.status.status_code is StatusCode.ERROR
