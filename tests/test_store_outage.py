@@ -8,6 +8,7 @@ from typing import Final
 
 import anyio
 import pytest
+from redis.asyncio import Redis
 
 from http_mcp.exceptions import StoreError, StoreUnavailableError
 from http_mcp.stores import RedisStore, Store
@@ -128,7 +129,7 @@ class _Noticed(logging.Handler):
         self.event = event
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "lost the Redis subscription connection" in record.getMessage():
+        if "Redis subscription connection to" in record.getMessage():
             self.event.set()
 
 
@@ -156,3 +157,44 @@ async def test_a_subscription_survives_a_frozen_redis(redis_server: RedisServer)
         logging.getLogger("http_mcp").removeHandler(noticed)
         await listener.aclose()
         await speaker.aclose()
+
+
+async def test_a_subscription_redis_refuses_is_a_clear_error_and_spares_the_others(
+    redis_server: RedisServer,
+) -> None:
+    admin = Redis.from_url(redis_server.url)
+    try:
+        await admin.acl_setuser(
+            "limited",
+            enabled=True,
+            passwords=["+pw"],
+            keys=["*"],
+            channels=["app:open*"],
+            reset_channels=True,
+            categories=["+@all"],
+        )
+    finally:
+        await admin.aclose()
+    store = RedisStore(
+        f"redis://limited:pw@127.0.0.1:{redis_server.port}/0", prefix="app:", timeout=TIMEOUT_S
+    )
+    try:
+        async with store.subscribe("open") as subscription:
+            denied = await unavailable(_subscribe_to_closed, store)
+            assert "did not answer a subscription" in str(denied)
+            with pytest.raises(StoreError, match="refused PUBLISH") as refused:
+                await store.publish("closed", b"x")
+            assert not isinstance(refused.value, StoreUnavailableError)
+            with anyio.fail_after(RECOVERY_S):
+                # The refusal cost the shared connection a reconnect, and the open channel says so.
+                assert await subscription.__anext__() == ("open", None)
+            await store.publish("open", b"still served")
+            with anyio.fail_after(BOUND_S):
+                assert await subscription.__anext__() == ("open", b"still served")
+    finally:
+        await store.aclose()
+
+
+async def _subscribe_to_closed(store: Store) -> None:
+    async with store.subscribe("closed"):
+        pass

@@ -27,7 +27,9 @@ logger = logging.getLogger("http_mcp")
 _POLL_S: Final = 0.05  # how soon a new local subscription reaches Redis
 _FIRST_BACKOFF_S: Final = 0.05
 _MAX_BACKOFF_S: Final = 1.0
-_LOST: Final = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+# Any Redis error (a refused SUBSCRIBE too) is retried with backoff and logged, rather than
+# ending the reader and leaving subscribers waiting in silence.
+_LOST: Final = (redis_errors.RedisError, OSError)
 
 
 class _SilentError(Exception):
@@ -106,7 +108,9 @@ class PubSubHub:
                     await self._serve(pubsub)
                 except (*_LOST, _SilentError) as exc:
                     logger.warning(
-                        "lost the Redis subscription connection to %s: %s", self._where, exc
+                        "Redis subscription connection to %s lost, reconnecting: %s",
+                        self._where,
+                        exc,
                     )
                     self._interrupted |= self._confirmed
                     self._confirmed.clear()
