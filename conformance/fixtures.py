@@ -496,6 +496,21 @@ def template_data(arguments: Arguments[TemplateParams]) -> str:
     return f'{{"id":"{item}","templateTest":true,"data":"Data for ID: {item}"}}'
 
 
+# -- change notifications ------------------------------------------------------------------
+
+
+async def test_trigger_tool_change() -> str:
+    """Tells every listening client that the tool list changed."""
+    await server.notify_tools_changed()
+    return "Tool list change notified."
+
+
+async def test_trigger_prompt_change() -> str:
+    """Tells every listening client that the prompt list changed."""
+    await server.notify_prompts_changed()
+    return "Prompt list change notified."
+
+
 def _tools() -> tuple[Tool, ...]:
     no_input = (
         test_simple_text,
@@ -519,6 +534,8 @@ def _tools() -> tuple[Tool, ...]:
         test_missing_capability,
         test_elicitation_sep1034_defaults,
         test_elicitation_sep1330_enums,
+        test_trigger_tool_change,
+        test_trigger_prompt_change,
     )
     return (
         *(Tool(func=func) for func in no_input),
@@ -574,6 +591,7 @@ server = MCPServer(
         ),
     ),
     request_state_key=REQUEST_STATE_KEY,
+    notifications=True,
 )
 
 app = Starlette(routes=[Route("/mcp", server.app)])

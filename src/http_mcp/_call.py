@@ -43,6 +43,9 @@ class Method:
         target: The param naming what it acts on (`"name"`, `"uri"`): the `Mcp-Name` header
             must repeat it at 2026-07-28, and tracing and `requestState` use it.
         scoped: Its answer depends on the caller's scopes.
+        streams: Its answer is a long-lived event stream of notifications ended by the
+            result: over HTTP the transport needs `Accept: text/event-stream`, keeps the
+            stream alive with comments and cancels the handler when the client goes away.
     """
 
     name: str
@@ -51,6 +54,7 @@ class Method:
     runs_user_code: bool = False
     target: str | None = None
     scoped: bool = False
+    streams: bool = False
 
 
 class Call:

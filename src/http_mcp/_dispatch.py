@@ -12,13 +12,13 @@ from typing import Any, Final
 from http_mcp._call import Call, Method
 from http_mcp._calls import call_tool, complete, get_prompt, read_resource, subscribe
 from http_mcp._channel import LOG_LEVELS
+from http_mcp._listen import listen
 from http_mcp._protocol import (
     LATEST_LEGACY_VERSION,
     LEGACY_VERSIONS,
     MODERN_VERSIONS,
     SUPPORTED_VERSIONS,
 )
-from http_mcp._registry import CAPABILITIES
 from http_mcp.jsonrpc import INVALID_PARAMS, JSONRPCError
 
 MODERN: Final = frozenset(MODERN_VERSIONS)
@@ -38,7 +38,7 @@ async def initialize(call: Call) -> dict[str, Any]:
     registry = call.registry
     result: dict[str, Any] = {
         "protocolVersion": version,
-        "capabilities": CAPABILITIES,
+        "capabilities": registry.legacy_capabilities,
         "serverInfo": registry.server_info,
     }
     if registry.instructions is not None:
@@ -62,7 +62,7 @@ async def discover(call: Call) -> dict[str, Any]:
     registry = call.registry
     result: dict[str, Any] = {
         "supportedVersions": list(SUPPORTED_VERSIONS),
-        "capabilities": CAPABILITIES,
+        "capabilities": registry.capabilities,
     }
     if registry.instructions is not None:
         result["instructions"] = registry.instructions
@@ -105,6 +105,7 @@ METHODS: Final[dict[str, Method]] = {
         Method("resources/subscribe", subscribe, LEGACY),
         Method("resources/unsubscribe", subscribe, LEGACY),
         Method("completion/complete", complete, ALL, scoped=True),
+        Method("subscriptions/listen", listen, MODERN, scoped=True, streams=True),
     )
 }
 """Every method the server answers, by name."""

@@ -8,7 +8,7 @@ and the key `requestState` is sealed with.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic_core import to_json
 
@@ -19,6 +19,9 @@ from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, in_lookup_order
 from http_mcp._tools import RegisteredTool
 
+if TYPE_CHECKING:  # the bus reads resources, which this module imports
+    from http_mcp._changes import Bus, Change
+
 Listed = RegisteredTool | RegisteredPrompt | RegisteredResource
 _CACHE_LIMIT: Final = 1024
 
@@ -28,6 +31,12 @@ CAPABILITIES: Final[dict[str, Any]] = {
     "resources": {"subscribe": False, "listChanged": False},
     "completions": {},
     "logging": {},
+}
+NOTIFYING_CAPABILITIES: Final[dict[str, Any]] = {
+    **CAPABILITIES,
+    "tools": {"listChanged": True},
+    "prompts": {"listChanged": True},
+    "resources": {"subscribe": True, "listChanged": True},
 }
 
 
@@ -66,6 +75,20 @@ class Registry:
         self.discover_hints = self.cache_hints([*tools, *prompts, *resources])
         self._visible: dict[tuple[str, frozenset[str]], Sequence[Listed]] = {}
         self._pages: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
+        self.bus: Bus | None = None
+        self.capabilities = CAPABILITIES
+        self.legacy_capabilities = CAPABILITIES
+
+    def deliver_changes(self, bus: Bus) -> None:
+        """Carry change notifications on `bus`, and advertise them at 2026-07-28."""
+        self.bus = bus
+        self.capabilities = NOTIFYING_CAPABILITIES
+
+    def changed(self, change: Change) -> None:
+        """Drop what was derived from a list another process says changed."""
+        if change.kind in ("tools", "prompts", "resources"):
+            self._visible.clear()
+            self._pages.clear()
 
     def scopes_by_target(self) -> dict[str, Mapping[str, frozenset[str]]]:
         """The scopes of each scoped tool, prompt and resource, by the method addressing it."""

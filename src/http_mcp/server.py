@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 import anyio
 
 from http_mcp._call import UNKNOWN_METHOD, Handler
+from http_mcp._changes import RESOURCE, Bus, Change
 from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import METHODS
@@ -71,6 +72,11 @@ class MCPServer:
         telemetry: Report an OpenTelemetry span and duration per request to the global
             tracer and meter providers when `opentelemetry-api` is installed (the `otel`
             extra). `False` turns it off.
+        notifications: Deliver change notifications: answer `subscriptions/listen`
+            (2026-07-28), advertise `listChanged` and `resources.subscribe`, and carry what
+            `notify_*_changed()` and `notify_resource_updated()` publish on the store to every
+            listener of every replica sharing it. Off: those calls do nothing.
+        keepalive_s: How often (seconds) an idle listen stream gets a keep-alive comment.
 
     Example:
         ```python
@@ -103,6 +109,8 @@ class MCPServer:
         store: Store | None = None,
         middleware: Sequence[Middleware] = (),
         telemetry: bool = True,
+        notifications: bool = False,
+        keepalive_s: float = 15.0,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -113,6 +121,8 @@ class MCPServer:
             raise ValueError("list_ttl_ms must not be negative")
         if max_message_size < 1:
             raise ValueError("max_message_size must be a positive number of bytes")
+        if keepalive_s <= 0:
+            raise ValueError("keepalive_s must be a positive number of seconds")
         if store is not None and not isinstance(store, Store):
             raise TypeError(f"MCPServer store must be a Store (http_mcp.stores), got {store!r}")
         registered_tools = tuple(RegisteredTool.build(t) for t in tools)
@@ -139,6 +149,10 @@ class MCPServer:
             list_ttl_ms=list_ttl_ms,
             codec=RequestStateCodec(request_state_key),
         )
+        self._bus: Bus | None = None
+        if notifications:
+            self._bus = Bus(lambda: self.store, self._registry.changed)
+            self._registry.deliver_changes(self._bus)
         self._result_meta = self._registry.result_meta
         self._max_message_size = max_message_size
         layers = check_middleware(middleware)
@@ -151,6 +165,7 @@ class MCPServer:
             allowed_hosts=allowed_hosts,
             allowed_origins=allowed_origins,
             trust_forwarded_headers=trust_forwarded_headers,
+            keepalive_s=keepalive_s,
         )
 
     def __repr__(self) -> str:
@@ -218,9 +233,56 @@ class MCPServer:
         """Whether a feature that keeps state between requests is on.
 
         Then every process serving this server must reach the same store, and
-        `http-mcp run --workers N` refuses a store that is not shared. No feature needs one yet.
+        `http-mcp run --workers N` refuses a store that is not shared. Change notifications
+        (`notifications=True`) need one: a change made in one worker must reach the
+        listeners of the others.
         """
-        return False
+        return self._bus is not None
+
+    async def notify_tools_changed(self) -> None:
+        """Tell every listening client, on every replica sharing the store, that tools changed.
+
+        Call it from anywhere: a tool, a background job, another process holding a server
+        configured with the same store. Each replica's own tool list is what clients then
+        read, so keep the lists identical on every replica (derive them from shared data).
+
+        Raises:
+            StoreUnavailableError: the store could not be reached.
+        """
+        await self._publish(Change("tools"))
+
+    async def notify_prompts_changed(self) -> None:
+        """Tell every listening client that the prompt list changed (see `notify_tools_changed`).
+
+        Raises:
+            StoreUnavailableError: the store could not be reached.
+        """
+        await self._publish(Change("prompts"))
+
+    async def notify_resources_changed(self) -> None:
+        """Tell every listening client that the resource list changed.
+
+        Raises:
+            StoreUnavailableError: the store could not be reached.
+        """
+        await self._publish(Change("resources"))
+
+    async def notify_resource_updated(self, uri: str) -> None:
+        """Tell the clients listening to `uri` that its content changed.
+
+        Only clients that may read the resource are told: one whose scopes hide it never
+        hears of it.
+
+        Raises:
+            StoreUnavailableError: the store could not be reached.
+        """
+        if not isinstance(uri, str):
+            raise TypeError(f"notify_resource_updated needs the resource's URI, got {uri!r}")
+        await self._publish(Change(RESOURCE, uri))
+
+    async def _publish(self, change: Change) -> None:
+        if self._bus is not None:
+            await self._bus.publish(change)
 
     @asynccontextmanager
     async def lifespan(self, app: object = None) -> AsyncIterator[None]:
@@ -239,7 +301,9 @@ class MCPServer:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the store, if one was used: its connections and open subscriptions."""
+        """End open listen streams gracefully, then close the store, if one was used."""
+        if self._bus is not None:
+            self._bus.end_all()
         if self._store is not None:
             await self._store.aclose()
 
@@ -341,7 +405,9 @@ class MCPServer:
         if isinstance(result, bytes):
             return Reply(raw_result_bytes(message.id, result), None, call.modern)
         if call.modern:
-            result = {"resultType": "complete", **result, "_meta": self._result_meta}
+            meta = result.get("_meta")
+            meta = self._result_meta if meta is None else {**self._result_meta, **meta}
+            result = {"resultType": "complete", **result, "_meta": meta}
         return Reply(result_bytes(message.id, result), None, call.modern)
 
 

@@ -81,8 +81,10 @@ class HTTPApp:
         allowed_hosts: Sequence[str] | None = None,
         allowed_origins: Sequence[str] | None = None,
         trust_forwarded_headers: bool = False,
+        keepalive_s: float = 15.0,
     ) -> None:
         self.server = server
+        self._keepalive_s = keepalive_s
         self._handle = server.handle
         self._max_message_size = max_message_size
         self._origin_policy = OriginPolicy(allowed_hosts, allowed_origins, trust_forwarded_headers)
@@ -123,7 +125,8 @@ class HTTPApp:
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
         method = METHODS.get(message.method) if isinstance(message, JSONRPCRequest) else None
-        runs_user_code = method is not None and method.runs_user_code
+        streams = method is not None and method.streams
+        runs_user_code = method is not None and (method.runs_user_code or streams)
         stream = ResponseStream(send) if runs_user_code and headers.accepts_sse else None
         context = RequestContext(
             Request(scope, receive),
@@ -135,9 +138,10 @@ class HTTPApp:
         if not runs_user_code:
             reply = await self._handle(message, context)
         else:
-            reply, connected = await until_disconnect(
-                self._handle(message, context), receive, context.cancelled
-            )
+            work = self._handle(message, context)
+            if streams and stream is not None:
+                work = stream.kept_alive(work, self._keepalive_s)
+            reply, connected = await until_disconnect(work, receive, context.cancelled)
             if not connected:
                 return
         if reply is None:

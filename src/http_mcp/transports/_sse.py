@@ -7,12 +7,15 @@ response itself are its events, and the stream ends with the response.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Awaitable
+from typing import Any, Final, TypeVar
 
 import anyio
 from starlette.types import Send
 
 from http_mcp.jsonrpc import notification_bytes
+
+T = TypeVar("T")
 
 SSE_HEADERS: Final = [
     (b"content-type", b"text/event-stream"),
@@ -52,6 +55,28 @@ class ResponseStream:
                     "more_body": True,
                 }
             )
+
+    async def kept_alive(self, work: Awaitable[T], interval: float) -> T:
+        """Await `work`, sending a `:` comment line every `interval` seconds of silence."""
+        done: list[T] = []
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._keep_alive, interval)
+            done.append(await work)
+            group.cancel_scope.cancel()
+        return done[0]
+
+    async def _keep_alive(self, interval: float) -> None:
+        while True:
+            await anyio.sleep(interval)
+            async with self.lock:
+                if self.started:
+                    await self._send(
+                        {
+                            "type": "http.response.body",
+                            "body": b": keep-alive\n\n",
+                            "more_body": True,
+                        }
+                    )
 
     async def finish(self, body: bytes) -> None:
         async with self.lock:
