@@ -126,7 +126,7 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
             os.environ[ENV_STORE] = args.store
     app: str | ASGIApp = WORKER_APP if several else as_asgi(target, args.path)
     config = uvicorn.Config(app, factory=several, **_uvicorn_options(args))
-    server = uvicorn.Server(config)
+    server = _Uvicorn(config, target if isinstance(target, MCPServer) else find_server(target))
     _warn_about_missing_settings(target, args.workers)
     logger.info("serving on %s", _url(target, args, sock))
     if args.reload:
@@ -139,6 +139,19 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
         except SystemExit:  # uvicorn's way of saying that the lifespan startup failed
             raise UsageError("the application failed to start (see the log above)") from None
     return 0
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, ending listen streams when asked to stop, before it waits for connections."""
+
+    def __init__(self, config: uvicorn.Config, mcp: MCPServer | None) -> None:
+        super().__init__(config)
+        self._mcp = mcp
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._mcp is not None:
+            self._mcp.end_listen_streams()
+        await super().shutdown(sockets)
 
 
 def _uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -280,6 +280,18 @@ class MCPServer:
             raise TypeError(f"notify_resource_updated needs the resource's URI, got {uri!r}")
         await self._publish(Change(RESOURCE, uri))
 
+    def end_listen_streams(self) -> None:
+        """End every open `subscriptions/listen` stream of this process gracefully.
+
+        Each gets its final result (`resultType: "complete"`) and closes. `http-mcp run`
+        calls it when the server is asked to stop, before waiting for open connections; when
+        serving with uvicorn yourself, call it on shutdown (or give uvicorn a
+        `--timeout-graceful-shutdown`), since uvicorn waits for open streams before it runs
+        the application's lifespan shutdown. The end of STDIO input calls it too.
+        """
+        if self._bus is not None:
+            self._bus.end_all()
+
     async def _publish(self, change: Change) -> None:
         if self._bus is not None:
             await self._bus.publish(change)
@@ -302,8 +314,7 @@ class MCPServer:
 
     async def aclose(self) -> None:
         """End open listen streams gracefully, then close the store, if one was used."""
-        if self._bus is not None:
-            self._bus.end_all()
+        self.end_listen_streams()
         if self._store is not None:
             await self._store.aclose()
 
@@ -352,6 +363,7 @@ class MCPServer:
             scopes=frozenset(scopes),
             state=dict(state or {}),
             max_message_size=self._max_message_size,
+            on_input_end=self.end_listen_streams,
         )
         source = stdin if stdin is not None else sys.stdin.buffer
         try:

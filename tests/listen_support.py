@@ -1,0 +1,82 @@
+"""A raw HTTP client for `subscriptions/listen`: open the stream, read its events one by one.
+
+```python
+async with Listener(client, url, {"toolsListChanged": True}) as stream:
+    ack = await stream.next_message()
+```
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+
+from tests.conftest import modern_request
+
+SUBSCRIPTION_ID: Final = "io.modelcontextprotocol/subscriptionId"
+KEEP_ALIVE: Final = ":"
+
+
+class Listener:
+    """One open listen stream over HTTP, read as raw server-sent events."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        notifications: Mapping[str, Any],
+        *,
+        request_id: int | str = 7,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        body, routing = modern_request(
+            "subscriptions/listen", {"notifications": dict(notifications)}, request_id
+        )
+        all_headers = {
+            "accept": "application/json, text/event-stream",
+            **routing,
+            **(headers or {}),
+        }
+        self._opening: AbstractAsyncContextManager[httpx.Response] = client.stream(
+            "POST", url, json=body, headers=all_headers, timeout=httpx.Timeout(30.0)
+        )
+        self.response: httpx.Response | None = None
+        self._lines: AsyncIterator[str] | None = None
+
+    async def __aenter__(self) -> Listener:
+        self.response = await self._opening.__aenter__()
+        self._lines = self.response.aiter_lines()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._opening.__aexit__(exc_type, exc, traceback)
+
+    async def next_event(self) -> Any:
+        """The next event's JSON, or `KEEP_ALIVE` for a comment; `None` when the stream ended."""
+        assert self._lines is not None
+        data: list[str] = []
+        async for line in self._lines:
+            if line.startswith(":") and not data:
+                return KEEP_ALIVE
+            if line.startswith("data:"):
+                data.append(line[5:].strip())
+            elif not line and data:
+                return json.loads("\n".join(data))
+        return None
+
+    async def next_message(self) -> Any:
+        """The next JSON-RPC message, skipping keep-alive comments; `None` at the end."""
+        while True:
+            event = await self.next_event()
+            if event != KEEP_ALIVE:
+                return event

@@ -1,0 +1,268 @@
+"""Change notifications: `subscriptions/listen` over a real socket, and what is advertised."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final
+
+import anyio
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from http_mcp import MCPServer
+from http_mcp.types import Arguments, Resource, Tool
+from tests.conftest import MODERN, legacy_request, modern_request, starlette_app
+from tests.listen_support import KEEP_ALIVE, SUBSCRIPTION_ID, Listener
+
+pytestmark = pytest.mark.anyio
+
+TIMEOUT: Final = 10.0
+ACK: Final = "notifications/subscriptions/acknowledged"
+TOOLS_CHANGED: Final = "notifications/tools/list_changed"
+PROMPTS_CHANGED: Final = "notifications/prompts/list_changed"
+UPDATED: Final = "notifications/resources/updated"
+
+
+class Touch(BaseModel):
+    what: str = "tools"
+    uri: str = ""
+
+
+def make_server(**options: Any) -> MCPServer:
+    """A server whose `touch` tool announces the change its arguments name."""
+    server: MCPServer
+
+    async def touch(arguments: Arguments[Touch]) -> str:
+        """Announces a change."""
+        change = arguments.inputs
+        if change.what == "tools":
+            await server.notify_tools_changed()
+        elif change.what == "prompts":
+            await server.notify_prompts_changed()
+        elif change.what == "resources":
+            await server.notify_resources_changed()
+        else:
+            await server.notify_resource_updated(change.uri)
+        return "announced"
+
+    def open_note() -> str:
+        return "open"
+
+    def secret_note() -> str:
+        return "secret"
+
+    server = MCPServer(
+        name="changes",
+        version="1",
+        tools=(Tool(func=touch),),
+        resources=(
+            Resource(uri="note://open", func=open_note, name="open"),
+            Resource(uri="note://secret", func=secret_note, name="secret", scopes=["admin"]),
+        ),
+        **options,
+    )
+    return server
+
+
+@pytest.fixture
+def url(live: Callable[[Any], Any]) -> str:
+    address: str = live(starlette_app(make_server(notifications=True, keepalive_s=0.05))).url
+    return address
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=TIMEOUT) as opened:
+        yield opened
+
+
+def headers_for(method: str, name: str | None = None) -> dict[str, str]:
+    headers = {
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": MODERN,
+        "mcp-method": method,
+    }
+    if name is not None:
+        headers["mcp-name"] = name
+    return headers
+
+
+async def touch(client: httpx.AsyncClient, url: str, what: str, uri: str = "") -> None:
+    """Announce a change with a tool call on its own connection."""
+    body, _ = modern_request(
+        "tools/call", {"name": "touch", "arguments": {"what": what, "uri": uri}}
+    )
+    response = await client.post(url, json=body, headers=headers_for("tools/call", "touch"))
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["content"][0]["text"] == "announced"
+
+
+async def test_listen_acknowledges_first_with_the_honoured_filter_tagged_with_the_request_id(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    wanted = {
+        "toolsListChanged": True,
+        "promptsListChanged": False,
+        "resourceSubscriptions": ["note://open", "note://secret", "note://missing"],
+        "taskIds": ["not-offered"],
+    }
+    with anyio.fail_after(TIMEOUT):
+        async with Listener(client, url, wanted, request_id="listen-1") as stream:
+            assert stream.response is not None
+            assert stream.response.headers["content-type"].startswith("text/event-stream")
+            assert stream.response.headers["x-accel-buffering"] == "no"
+            ack = await stream.next_message()
+    assert ack["method"] == ACK
+    assert ack["params"]["_meta"] == {SUBSCRIPTION_ID: "listen-1"}
+    # Only what the caller may read is honoured; what the server does not offer is dropped.
+    assert ack["params"]["notifications"] == {
+        "toolsListChanged": True,
+        "resourceSubscriptions": ["note://open"],
+    }
+
+
+async def test_a_change_announced_by_another_request_reaches_the_listener_tagged(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with Listener(client, url, {"toolsListChanged": True}, request_id=41) as stream:
+            assert (await stream.next_message())["method"] == ACK
+            await touch(client, url, "tools")
+            change = await stream.next_message()
+    assert change == {
+        "jsonrpc": "2.0",
+        "method": TOOLS_CHANGED,
+        "params": {"_meta": {SUBSCRIPTION_ID: 41}},
+    }
+
+
+async def test_a_listener_gets_only_the_kinds_it_asked_for(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with Listener(client, url, {"promptsListChanged": True}) as stream:
+            assert (await stream.next_message())["method"] == ACK
+            await touch(client, url, "tools")
+            await touch(client, url, "resources")
+            await touch(client, url, "prompts")
+            change = await stream.next_message()
+    # Changes arrive in order: had the tools or resources change been sent, it would be first.
+    assert change["method"] == PROMPTS_CHANGED
+
+
+async def test_resource_updates_reach_only_listeners_of_that_uri_who_may_read_it(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    wanted = {"resourceSubscriptions": ["note://open", "note://secret"]}
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            Listener(client, url, wanted) as reader,
+            Listener(client, url, wanted, headers={"x-scopes": "admin"}) as admin,
+        ):
+            assert (await reader.next_message())["method"] == ACK
+            assert (await admin.next_message())["method"] == ACK
+            await touch(client, url, "resource", "note://secret")
+            await touch(client, url, "resource", "note://elsewhere")
+            await touch(client, url, "resource", "note://open")
+            seen_by_reader = await reader.next_message()
+            seen_by_admin = [await admin.next_message(), await admin.next_message()]
+    assert seen_by_reader["method"] == UPDATED
+    assert seen_by_reader["params"]["uri"] == "note://open"
+    assert [m["params"]["uri"] for m in seen_by_admin] == ["note://secret", "note://open"]
+
+
+async def test_an_idle_listen_stream_gets_keep_alive_comments(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    with anyio.fail_after(TIMEOUT):
+        async with Listener(client, url, {"toolsListChanged": True}) as stream:
+            assert (await stream.next_message())["method"] == ACK
+            assert await stream.next_event() == KEEP_ALIVE
+
+
+async def test_listen_without_accepting_an_event_stream_is_refused(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    body, _ = modern_request("subscriptions/listen", {"notifications": {}})
+    headers = {**headers_for("subscriptions/listen"), "accept": "application/json"}
+    response = await client.post(url, json=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize(
+    "notifications",
+    [
+        pytest.param([], id="not-an-object"),
+        pytest.param({"toolsListChanged": "yes"}, id="switch-not-boolean"),
+        pytest.param({"resourceSubscriptions": "note://open"}, id="uris-not-a-list"),
+    ],
+)
+async def test_a_malformed_filter_is_invalid_params(
+    client: httpx.AsyncClient, url: str, notifications: Any
+) -> None:
+    body, _ = modern_request("subscriptions/listen", {"notifications": notifications})
+    response = await client.post(url, json=body, headers=headers_for("subscriptions/listen"))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32602
+
+
+async def test_capabilities_are_advertised_at_2026_exactly_when_notifications_are_on(
+    live: Callable[[Any], Any], client: httpx.AsyncClient
+) -> None:
+    advertised = []
+    for notifications in (True, False):
+        url = live(starlette_app(make_server(notifications=notifications))).url
+        body, _ = modern_request("server/discover")
+        found = await client.post(url, json=body, headers=headers_for("server/discover"))
+        capabilities = found.json()["result"]["capabilities"]
+        advertised.append((capabilities["tools"], capabilities["resources"]))
+        if not notifications:
+            body, _ = modern_request("subscriptions/listen", {"notifications": {}})
+            listen = await client.post(url, json=body, headers=headers_for("subscriptions/listen"))
+            assert listen.status_code == 404
+            assert listen.json()["error"]["code"] == -32601
+    assert advertised == [
+        ({"listChanged": True}, {"subscribe": True, "listChanged": True}),
+        ({"listChanged": False}, {"subscribe": False, "listChanged": False}),
+    ]
+
+
+async def test_the_handshake_era_advertises_nothing_it_cannot_deliver_and_lacks_listen(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    params = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t"}}
+    accept = {"accept": "application/json, text/event-stream"}
+    init = await client.post(url, json=legacy_request("initialize", params), headers=accept)
+    capabilities = init.json()["result"]["capabilities"]
+    assert capabilities["tools"] == {"listChanged": False}
+    assert capabilities["resources"] == {"subscribe": False, "listChanged": False}
+    listen = await client.post(
+        url, json=legacy_request("subscriptions/listen", {"notifications": {}}), headers=accept
+    )
+    assert listen.json()["error"]["code"] == -32601
+    subscribe = await client.post(
+        url, json=legacy_request("resources/subscribe", {"uri": "note://open"}), headers=accept
+    )
+    assert subscribe.json()["result"] == {}
+
+
+async def test_announcing_a_change_with_notifications_off_does_nothing() -> None:
+    server = make_server()
+    await server.notify_tools_changed()
+    await server.notify_resource_updated("note://open")
+    assert not server.needs_shared_store
+    assert make_server(notifications=True).needs_shared_store
+
+
+async def test_a_resource_update_needs_a_uri() -> None:
+    server = make_server(notifications=True)
+    uri: Any = 42
+    with pytest.raises(TypeError, match="URI"):
+        await server.notify_resource_updated(uri)
+
+
+def test_keepalive_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="keepalive_s"):
+        make_server(keepalive_s=0)
