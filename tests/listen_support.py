@@ -47,6 +47,7 @@ class Listener:
         )
         self.response: httpx.Response | None = None
         self._lines: AsyncIterator[str] | None = None
+        self._answered = False
 
     async def __aenter__(self) -> Listener:
         self.response = await self._opening.__aenter__()
@@ -62,8 +63,17 @@ class Listener:
         await self._opening.__aexit__(exc_type, exc, traceback)
 
     async def next_event(self) -> Any:
-        """The next event's JSON, or `KEEP_ALIVE` for a comment; `None` when the stream ended."""
+        """The next event's JSON, or `KEEP_ALIVE` for a comment; `None` when the stream ended.
+
+        A plain JSON answer (an error before the stream started) is read as one event.
+        """
         assert self._lines is not None
+        assert self.response is not None
+        if self.response.headers.get("content-type") == "application/json":
+            if self._answered:
+                return None
+            self._answered = True
+            return json.loads(await self.response.aread())
         data: list[str] = []
         async for line in self._lines:
             if line.startswith(":") and not data:

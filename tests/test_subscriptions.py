@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import io
+import json
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
@@ -266,3 +270,97 @@ async def test_a_resource_update_needs_a_uri() -> None:
 def test_keepalive_must_be_positive() -> None:
     with pytest.raises(ValueError, match="keepalive_s"):
         make_server(keepalive_s=0)
+
+
+# -- over STDIO --------------------------------------------------------------------------------
+
+
+class Frames(io.BytesIO):
+    """A STDIO server's stdout: each frame parsed as it is written, and awaitable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[dict[str, Any]] = []
+        self._arrived: anyio.Event | None = None
+
+    def write(self, data: Any) -> int:
+        self.messages.extend(json.loads(line) for line in bytes(data).splitlines())
+        if self._arrived is not None:
+            self._arrived.set()
+        return len(data)
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool]) -> None:
+        await self.wait_for_count(predicate, 1)
+
+    async def wait_for_count(self, predicate: Callable[[dict[str, Any]], bool], count: int) -> None:
+        while sum(predicate(message) for message in self.messages) < count:
+            self._arrived = anyio.Event()
+            await self._arrived.wait()
+
+
+def line(message: Any) -> bytes:
+    return json.dumps(message).encode() + b"\n"
+
+
+def listen_line(request_id: int, notifications: dict[str, Any]) -> bytes:
+    return line(
+        modern_request("subscriptions/listen", {"notifications": notifications}, request_id)[0]
+    )
+
+
+def touch_line(request_id: int, what: str) -> bytes:
+    params = {"name": "touch", "arguments": {"what": what}}
+    return line(modern_request("tools/call", params, request_id)[0])
+
+
+def tagged_with(sid: int, method: str) -> Callable[[dict[str, Any]], bool]:
+    def matches(message: dict[str, Any]) -> bool:
+        meta = message.get("params", {}).get("_meta", {})
+        return message.get("method") == method and meta.get(SUBSCRIPTION_ID) == sid
+
+    return matches
+
+
+def answer_to(request_id: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda message: message.get("id") == request_id and "method" not in message
+
+
+async def test_over_stdio_listen_frames_interleave_cancel_ends_one_and_end_of_input_the_rest() -> (
+    None
+):
+    server = make_server(notifications=True)
+    read_end, write_end = os.pipe()
+    frames = Frames()
+    with os.fdopen(read_end, "rb", buffering=0) as stdin, anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(server.serve_stdio, stdin=stdin, stdout=frames))
+            os.write(write_end, listen_line(5, {"toolsListChanged": True}))
+            os.write(write_end, listen_line(6, {"toolsListChanged": True}))
+            await frames.wait_for(tagged_with(5, ACK))
+            await frames.wait_for(tagged_with(6, ACK))
+            os.write(write_end, touch_line(7, "tools"))
+            await frames.wait_for(tagged_with(5, TOOLS_CHANGED))
+            await frames.wait_for(tagged_with(6, TOOLS_CHANGED))
+            await frames.wait_for(answer_to(7))
+            cancel = {"requestId": 6, "reason": "enough"}
+            os.write(
+                write_end,
+                line({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel}),
+            )
+            os.write(write_end, touch_line(8, "tools"))
+            await frames.wait_for(answer_to(8))
+            await frames.wait_for_count(tagged_with(5, TOOLS_CHANGED), 2)
+            os.close(write_end)
+    final = [m for m in frames.messages if answer_to(5)(m) or answer_to(6)(m)]
+    assert final == [
+        {
+            "jsonrpc": "2.0",
+            "id": 5,
+            "result": {
+                "resultType": "complete",
+                "_meta": {**final[0]["result"]["_meta"], SUBSCRIPTION_ID: 5},
+            },
+        }
+    ]
+    # The cancelled listen heard the first change only, and got no result.
+    assert sum(tagged_with(6, TOOLS_CHANGED)(m) for m in frames.messages) == 1

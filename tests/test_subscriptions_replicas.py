@@ -1,0 +1,158 @@
+"""Change notifications across replicas sharing one Redis, and while Redis is away."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Final
+
+import anyio
+import anyio.to_thread
+import httpx
+import pytest
+
+from tests.conftest import modern_request
+from tests.listen_support import SUBSCRIPTION_ID, Listener
+from tests.redis_support import RedisServer
+from tests.replica_support import Replicas, RoundRobinProxy
+
+pytestmark = pytest.mark.anyio
+
+TARGET: Final = "tests.fixtures.changes_app:app"
+TIMEOUT_S: Final = 30.0
+ACK: Final = "notifications/subscriptions/acknowledged"
+TOOLS_CHANGED: Final = "notifications/tools/list_changed"
+LISTEN: Final = {"toolsListChanged": True}
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_url: str) -> Iterator[Replicas]:
+    with Replicas(TARGET, 3, store_url=redis_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=TIMEOUT_S) as opened:
+        yield opened
+
+
+async def call(client: httpx.AsyncClient, url: str, tool: str) -> httpx.Response:
+    body, routing = modern_request("tools/call", {"name": tool, "arguments": {}})
+    headers = {"accept": "application/json, text/event-stream", **routing}
+    return await client.post(url, json=body, headers=headers)
+
+
+async def test_a_listener_on_one_replica_hears_a_change_announced_on_another(
+    replicas: Replicas, client: httpx.AsyncClient
+) -> None:
+    a, b, _ = replicas.members
+    with anyio.fail_after(TIMEOUT_S):
+        async with Listener(client, b.url, LISTEN, request_id=2) as on_b:
+            assert (await on_b.next_message())["method"] == ACK
+            touched = await call(client, a.url, "touch")
+            assert touched.json()["result"]["content"][0]["text"] == "announced"
+            change = await on_b.next_message()
+    assert change["method"] == TOOLS_CHANGED
+    assert change["params"]["_meta"] == {SUBSCRIPTION_ID: 2}
+
+
+async def test_behind_a_round_robin_proxy_every_replicas_listener_hears_a_change(
+    replicas: Replicas, client: httpx.AsyncClient
+) -> None:
+    async with RoundRobinProxy(replicas.ports) as proxy:
+        with anyio.fail_after(TIMEOUT_S):
+            async with (
+                Listener(client, proxy.url, LISTEN, request_id=1) as first,
+                Listener(client, proxy.url, LISTEN, request_id=2) as second,
+                Listener(client, proxy.url, LISTEN, request_id=3) as third,
+            ):
+                streams = (first, second, third)
+                for stream in streams:
+                    assert (await stream.next_message())["method"] == ACK
+                await call(client, proxy.url, "touch")
+                changes = [await stream.next_message() for stream in streams]
+        assert sorted(proxy.forwarded.values()) == [1, 1, 2]  # one listen on each replica
+    assert [c["params"]["_meta"][SUBSCRIPTION_ID] for c in changes] == [1, 2, 3]
+    assert {c["method"] for c in changes} == {TOOLS_CHANGED}
+
+
+async def first_answer_to_listen(client: httpx.AsyncClient, url: str) -> Any:
+    """The first message a new listen stream gets (its acknowledgement, or an error)."""
+    async with Listener(client, url, LISTEN) as listener:
+        assert listener.response is not None
+        return await listener.next_message()
+
+
+async def refusal_while_redis_is_away(client: httpx.AsyncClient, url: str) -> Any:
+    """The answer to a listen once the replica has noticed that Redis is gone.
+
+    Until the replica's connection to Redis fails, a listen may still be acknowledged (the
+    stream then ends with an error when the connection is found lost): ask again.
+    """
+    while True:
+        first = await first_answer_to_listen(client, url)
+        if first.get("method") != ACK:
+            return first
+
+
+async def acknowledgement_once_redis_is_back(client: httpx.AsyncClient, url: str) -> Listener:
+    """An open, acknowledged listen stream, asking again while the replica reconnects."""
+    while True:
+        listener = Listener(client, url, LISTEN)
+        await listener.__aenter__()
+        first = await listener.next_message()
+        if first.get("method") == ACK:
+            return listener
+        await listener.__aexit__(None, None, None)
+        assert first["error"]["code"] == -32603
+
+
+async def test_without_redis_listen_is_refused_clearly_and_stateless_calls_go_on(
+    redis_server: RedisServer, client: httpx.AsyncClient
+) -> None:
+    options = ("--workers", "1")
+    with Replicas(TARGET, 1, store_url=redis_server.url, options=options) as running:
+        url = running.members[0].url
+        with anyio.fail_after(TIMEOUT_S):
+            async with Listener(client, url, LISTEN) as open_stream:
+                assert (await open_stream.next_message())["method"] == ACK
+                redis_server.stop()
+                error = (await refusal_while_redis_is_away(client, url))["error"]
+                assert error["code"] == -32603
+                assert "store cannot be reached" in error["message"]
+                whoami = await call(client, url, "whoami")
+                assert whoami.json()["result"]["structuredContent"]["pid"] == running.members[0].pid
+                redis_server.start()
+                # The stream open across the outage ends: changes may have been missed.
+                ended = await open_stream.next_message()
+                assert ended["id"] == 7
+                assert ended["error"]["code"] == -32603
+                assert "listen again" in ended["error"]["message"]
+            listener = await acknowledgement_once_redis_is_back(client, url)
+            try:
+                await call(client, url, "touch")
+                change = await listener.next_message()
+            finally:
+                await listener.__aexit__(None, None, None)
+    assert change["method"] == TOOLS_CHANGED
+
+
+async def test_a_stopping_server_ends_open_listen_streams_with_a_final_result(
+    client: httpx.AsyncClient,
+) -> None:
+    with Replicas(TARGET, 1) as running:
+        member = running.members[0]
+        with anyio.fail_after(TIMEOUT_S):
+            async with Listener(client, member.url, LISTEN, request_id="bye") as stream:
+                assert (await stream.next_message())["method"] == ACK
+                os.kill(member.pid, signal.SIGTERM)
+                final = await stream.next_message()
+                after = await stream.next_message()
+            # uvicorn re-raises the signal once it has shut down: the process ends by SIGTERM.
+            assert await anyio.to_thread.run_sync(member.process.wait) == -signal.SIGTERM
+    assert final["id"] == "bye"
+    assert final["result"]["resultType"] == "complete"
+    assert final["result"]["_meta"][SUBSCRIPTION_ID] == "bye"
+    assert after is None
