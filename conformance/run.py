@@ -21,6 +21,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,7 @@ class Run:
     arguments: tuple[str, ...]
     baseline: Path | None
     scored_from: str | None = None
+    on_redis: bool = False
 
 
 RUNS = (
@@ -54,27 +57,98 @@ RUNS = (
         "2025-11-25",
     ),
     Run("0.1.16", "conformance-016", ("--suite", "all"), HERE / "baseline-0.1.16.yml"),
+    # Change notifications travel through the store: once more with replicas' Redis store.
+    Run(
+        "2026-07-28 server-stateless on Redis",
+        "conformance-alpha",
+        ("--scenario", "server-stateless"),
+        None,
+        on_redis=True,
+    ),
 )
+REDIS = ROOT / ".tools" / "redis" / "usr" / "bin" / "redis-server"  # by scripts/redis-server
 
 
 def main() -> int:
     node = install()
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="conformance-") as results:
+        with serving() as url:
+            for run in RUNS:
+                if not run.on_redis:
+                    failed |= not execute(run, node, url, Path(results) / run.name)
+        with redis() as redis_url:
+            for run in (run for run in RUNS if run.on_redis):
+                if redis_url is None:
+                    print(f"conformance {run.name}: skipped, no redis-server")  # noqa: T201
+                    failed |= os.environ.get("CI") == "true"
+                    continue
+                with serving("--store", redis_url) as url:
+                    failed |= not execute(run, node, url, Path(results) / run.name)
+    return 1 if failed else 0
+
+
+@contextmanager
+def serving(*options: str) -> Iterator[str]:
+    """The fixture server on a free loopback port, its endpoint's URL; stopped by pid."""
     port = free_port()
     url = f"http://localhost:{port}/mcp"
-    server = start_server(port)
-    failed = False
+    server = start_server(port, options)
     try:
         wait_until_serving(url, server)
-        with tempfile.TemporaryDirectory(prefix="conformance-") as results:
-            for run in RUNS:
-                failed |= not execute(run, node, url, Path(results) / run.name)
+        yield url
     finally:
-        server.terminate()
+        stop(server)
+
+
+@contextmanager
+def redis() -> Iterator[str | None]:
+    """A redis-server on a free loopback port (its URL), or `None` when none is unpacked."""
+    if not REDIS.exists():
+        yield None
+        return
+    port = free_port()
+    command = [
+        str(ROOT / "scripts" / "redis-server"),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+    ]
+    with tempfile.TemporaryDirectory(prefix="conformance-redis-") as folder:
+        process = subprocess.Popen(
+            [*command, "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL
+        )
         try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    return 1 if failed else 0
+            wait_until_answering(port, process)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            stop(process)
+
+
+def wait_until_answering(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"conformance: redis-server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                if connection.recv(64).startswith(b"+PONG"):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("conformance: redis-server did not answer within 20 seconds")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def install() -> Path:
@@ -101,9 +175,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, options: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "http_mcp", "run", "conformance.fixtures:app"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *options]
     return subprocess.Popen(command, cwd=ROOT)
 
 
