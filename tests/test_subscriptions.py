@@ -15,6 +15,8 @@ import pytest
 from pydantic import BaseModel
 
 from http_mcp import MCPServer
+from http_mcp._changes import CHANNEL
+from http_mcp.stores import MemoryStore
 from http_mcp.types import Arguments, Resource, Tool
 from tests.conftest import MODERN, legacy_request, modern_request, starlette_app
 from tests.listen_support import KEEP_ALIVE, SUBSCRIPTION_ID, Listener
@@ -364,3 +366,29 @@ async def test_over_stdio_listen_frames_interleave_cancel_ends_one_and_end_of_in
     ]
     # The cancelled listen heard the first change only, and got no result.
     assert sum(tagged_with(6, TOOLS_CHANGED)(m) for m in frames.messages) == 1
+
+
+async def test_over_stdio_what_is_not_a_change_is_ignored_and_closing_the_store_ends_listen() -> (
+    None
+):
+    store = MemoryStore()
+    server = make_server(notifications=True, store=store)
+    read_end, write_end = os.pipe()
+    frames = Frames()
+    with os.fdopen(read_end, "rb", buffering=0) as stdin, anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(server.serve_stdio, stdin=stdin, stdout=frames))
+            os.write(write_end, listen_line(3, {"toolsListChanged": True}))
+            await frames.wait_for(tagged_with(3, ACK))
+            for junk in (b"not json", b"[1]", b'{"kind": "resource"}', b'{"kind": "other"}'):
+                await store.publish(CHANNEL, junk)
+            os.write(write_end, touch_line(4, "tools"))
+            await frames.wait_for(answer_to(4))
+            await frames.wait_for(tagged_with(3, TOOLS_CHANGED))
+            await store.aclose()
+            await frames.wait_for(answer_to(3))
+            os.close(write_end)
+    notifications = [m["method"] for m in frames.messages if "method" in m]
+    assert notifications == [ACK, TOOLS_CHANGED]
+    final = next(m for m in frames.messages if answer_to(3)(m))
+    assert final["result"]["resultType"] == "complete"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Final
 
 import anyio
@@ -12,10 +12,12 @@ import anyio.to_thread
 import httpx
 import pytest
 
-from tests.conftest import modern_request
+from http_mcp.stores import RedisStore
+from tests.conftest import modern_request, starlette_app
 from tests.listen_support import SUBSCRIPTION_ID, Listener
-from tests.redis_support import RedisServer
+from tests.redis_support import RedisServer, free_port
 from tests.replica_support import Replicas, RoundRobinProxy
+from tests.test_subscriptions import make_server
 
 pytestmark = pytest.mark.anyio
 
@@ -156,3 +158,28 @@ async def test_a_stopping_server_ends_open_listen_streams_with_a_final_result(
     assert final["result"]["resultType"] == "complete"
     assert final["result"]["_meta"][SUBSCRIPTION_ID] == "bye"
     assert after is None
+
+
+async def test_listen_on_an_unreachable_redis_is_refused_within_the_store_timeout(
+    live: Callable[[Any], Any], client: httpx.AsyncClient
+) -> None:
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    url = live(starlette_app(make_server(notifications=True, store=store))).url
+    with anyio.fail_after(TIMEOUT_S):
+        first = await first_answer_to_listen(client, url)
+    assert first["id"] == 7
+    assert first["error"]["code"] == -32603
+
+
+async def test_a_listen_stream_open_while_redis_restarts_ends_with_an_error(
+    live: Callable[[Any], Any], client: httpx.AsyncClient, redis_server: RedisServer
+) -> None:
+    store = RedisStore(redis_server.url, timeout=1.0)
+    url = live(starlette_app(make_server(notifications=True, store=store))).url
+    with anyio.fail_after(TIMEOUT_S):
+        async with Listener(client, url, LISTEN) as stream:
+            assert (await stream.next_message())["method"] == ACK
+            redis_server.stop()
+            redis_server.start()
+            ended = await stream.next_message()
+    assert ended["error"]["code"] == -32603

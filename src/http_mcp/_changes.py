@@ -42,16 +42,14 @@ class Change:
     Attributes:
         kind: `"tools"`, `"prompts"`, `"resources"`, or `"resource"` for a content update.
         uri: The updated resource's URI (kind `"resource"` only).
-        scopes: The scopes needed to see what changed; a listener lacking one is not told.
     """
 
     kind: str
     uri: str | None = None
-    scopes: frozenset[str] = frozenset()
 
     def encode(self) -> bytes:
         """The change as the JSON published on the bus."""
-        body: dict[str, Any] = {"kind": self.kind, "scopes": sorted(self.scopes)}
+        body: dict[str, Any] = {"kind": self.kind}
         if self.uri is not None:
             body["uri"] = self.uri
         return json.dumps(body, separators=(",", ":")).encode()
@@ -63,14 +61,11 @@ class Change:
             body = json.loads(data)
         except ValueError:
             return None
-        if not isinstance(body, dict):
-            return None
-        kind, uri, scopes = body.get("kind"), body.get("uri"), body.get("scopes", [])
-        if kind not in LISTS and not (kind == RESOURCE and isinstance(uri, str)):
-            return None
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            return None
-        return cls(kind, uri if kind == RESOURCE else None, frozenset(scopes))
+        kind = body.get("kind") if isinstance(body, dict) else None
+        if kind in LISTS:
+            return cls(kind)
+        uri = body.get("uri") if kind == RESOURCE else None
+        return cls(RESOURCE, uri) if isinstance(uri, str) else None
 
     def notification(self) -> tuple[str, dict[str, Any]]:
         """The notification announcing it: method and params (without `_meta`)."""
@@ -85,15 +80,11 @@ class Interest:
 
     Attributes:
         lists: The lists whose changes it gets (`"tools"`, `"prompts"`, `"resources"`).
-        uris: The resources whose updates it gets; `None`: every resource it can read.
-        scopes: The caller's scopes.
-        resources: The server's resources, to tell which URIs the caller can read.
+        uris: The resources whose updates it gets, all readable by the caller.
     """
 
     lists: frozenset[str]
-    uris: frozenset[str] | None
-    scopes: frozenset[str]
-    resources: Sequence[RegisteredResource]
+    uris: frozenset[str]
 
     @classmethod
     def parse(
@@ -120,7 +111,7 @@ class Interest:
                 INVALID_PARAMS, "Invalid params: resourceSubscriptions must be a list of URIs"
             )
         readable = frozenset(uri for uri in wanted if find(resources, uri, scopes) is not None)
-        return cls(frozenset(lists), readable, scopes, resources)
+        return cls(frozenset(lists), readable)
 
     def honoured(self) -> dict[str, Any]:
         """The filter as acknowledged: the switches it keeps, the URIs the caller can read."""
@@ -131,14 +122,9 @@ class Interest:
 
     def wants(self, change: Change) -> bool:
         """Whether a listener with this interest is told of `change`."""
-        if not change.scopes <= self.scopes:
-            return False
-        if change.kind != RESOURCE:
-            return change.kind in self.lists
-        uri = change.uri
-        if self.uris is not None:
-            return uri in self.uris
-        return uri is not None and find(self.resources, uri, self.scopes) is not None
+        if change.kind == RESOURCE:
+            return change.uri in self.uris
+        return change.kind in self.lists
 
 
 class Bus:
@@ -195,13 +181,11 @@ class Following:
             self._scope.cancel()
 
     async def next(self) -> Change | None:
-        """The next change; `None` once ended.
+        """The next change; `None` when `end` interrupts the wait or the store closes.
 
         Raises:
             FeedInterruptedError: the store lost messages; the listener must start again.
         """
-        if self.ended:
-            return None
         with anyio.CancelScope() as scope:
             self._scope = scope
             try:

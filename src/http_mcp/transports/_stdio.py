@@ -47,7 +47,7 @@ class StdioSession:
     scopes: frozenset[str]
     state: Mapping[str, Any]
     max_message_size: int
-    on_input_end: Callable[[], None] | None = None
+    on_input_end: Callable[[], None] = lambda: None
     _in_flight: dict[RequestId, tuple[TaskScope, CancelFlag]] = field(default_factory=dict)
 
     async def serve(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
@@ -59,8 +59,7 @@ class StdioSession:
                 text = line.decode("utf-8", errors="replace").strip()
                 if text:
                     start(self._answer(text, stdout))
-            if self.on_input_end is not None:
-                self.on_input_end()  # long-lived streams end, so the requests in flight finish
+            self.on_input_end()  # long-lived streams end, so the requests in flight finish
 
     async def _answer(self, text: str, stdout: BinaryIO) -> None:
         try:
