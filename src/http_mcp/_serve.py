@@ -126,7 +126,7 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
             os.environ[ENV_STORE] = args.store
     app: str | ASGIApp = WORKER_APP if several else as_asgi(target, args.path)
     config = uvicorn.Config(app, factory=several, **_uvicorn_options(args))
-    server = _Uvicorn(config, target if isinstance(target, MCPServer) else find_server(target))
+    server = _Uvicorn(config, _served(target))
     _warn_about_missing_settings(target, args.workers)
     logger.info("serving on %s", _url(target, args, sock))
     if args.reload:
@@ -139,6 +139,13 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
         except SystemExit:  # uvicorn's way of saying that the lifespan startup failed
             raise UsageError("the application failed to start (see the log above)") from None
     return 0
+
+
+def _served(target: MCPServer | ASGIApp) -> MCPServer | None:
+    if isinstance(target, MCPServer):
+        return target
+    found = find_server(target)
+    return found[0] if found else None
 
 
 class _Uvicorn(uvicorn.Server):
