@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from http_mcp import MCPServer
 from http_mcp._changes import CHANNEL
 from http_mcp.stores import MemoryStore
-from http_mcp.types import Arguments, Resource, Tool
+from http_mcp.testing import AsyncTestClient
+from http_mcp.types import Arguments, Prompt, Resource, Tool
 from tests.conftest import MODERN, legacy_request, modern_request, starlette_app
 from tests.listen_support import KEEP_ALIVE, SUBSCRIPTION_ID, Listener
 
@@ -392,3 +393,104 @@ async def test_over_stdio_what_is_not_a_change_is_ignored_and_closing_the_store_
     assert notifications == [ACK, TOOLS_CHANGED]
     final = next(m for m in frames.messages if answer_to(3)(m))
     assert final["result"]["resultType"] == "complete"
+
+
+# -- adding and removing at run time -----------------------------------------------------------
+
+
+def growing_server(**options: Any) -> MCPServer:
+    """A server whose `grow` tool adds a tool, a prompt and a resource; `shrink` removes them."""
+    server: MCPServer
+
+    def extra() -> str:
+        """A tool added at run time."""
+        return "extra"
+
+    def greeting() -> str:
+        """A prompt added at run time."""
+        return "hello"
+
+    def added_note() -> str:
+        return "added"
+
+    async def grow() -> str:
+        """Adds a tool, a prompt and a resource."""
+        await server.add(
+            Tool(func=extra),
+            Prompt(func=greeting),
+            Resource(uri="note://added", func=added_note, name="added"),
+        )
+        return "grown"
+
+    async def shrink() -> str:
+        """Removes what grow added."""
+        await server.remove(tools=["extra"], prompts=["greeting"], resources=["note://added"])
+        return "shrunk"
+
+    server = MCPServer(
+        name="growing", version="1", tools=(Tool(func=grow), Tool(func=shrink)), **options
+    )
+    return server
+
+
+async def call_tool(client: httpx.AsyncClient, url: str, name: str) -> Any:
+    body, _ = modern_request("tools/call", {"name": name, "arguments": {}})
+    response = await client.post(url, json=body, headers=headers_for("tools/call", name))
+    return response.json()
+
+
+async def listed(client: httpx.AsyncClient, url: str, method: str, key: str) -> list[str]:
+    body, _ = modern_request(method)
+    response = await client.post(url, json=body, headers=headers_for(method))
+    return [item.get("uri") or item["name"] for item in response.json()["result"][key]]
+
+
+async def test_adding_and_removing_at_run_time_changes_the_lists_and_tells_listeners(
+    live: Callable[[Any], Any], client: httpx.AsyncClient
+) -> None:
+    url = live(starlette_app(growing_server(notifications=True))).url
+    every_list = {
+        "toolsListChanged": True,
+        "promptsListChanged": True,
+        "resourcesListChanged": True,
+    }
+    with anyio.fail_after(TIMEOUT):
+        async with Listener(client, url, every_list) as stream:
+            assert (await stream.next_message())["method"] == ACK
+            assert (await call_tool(client, url, "grow"))["result"]["content"][0]["text"] == "grown"
+            grown = [(await stream.next_message())["method"] for _ in range(3)]
+            tools = await listed(client, url, "tools/list", "tools")
+            prompts = await listed(client, url, "prompts/list", "prompts")
+            resources = await listed(client, url, "resources/list", "resources")
+            extra = await call_tool(client, url, "extra")
+            await call_tool(client, url, "shrink")
+            shrunk = [(await stream.next_message())["method"] for _ in range(3)]
+            tools_after = await listed(client, url, "tools/list", "tools")
+            gone = await call_tool(client, url, "extra")
+    assert (
+        grown == shrunk == [TOOLS_CHANGED, PROMPTS_CHANGED, "notifications/resources/list_changed"]
+    )
+    assert tools == ["grow", "shrink", "extra"]
+    assert prompts == ["greeting"]
+    assert resources == ["note://added"]
+    assert extra["result"]["content"][0]["text"] == "extra"
+    assert tools_after == ["grow", "shrink"]
+    assert gone["error"]["code"] == -32602
+
+
+async def test_adding_a_taken_name_or_removing_what_is_not_offered_is_refused() -> None:
+    server = growing_server()
+
+    def grow() -> str:
+        """Another tool named grow."""
+        return "again"
+
+    with pytest.raises(ValueError, match="two tools are named 'grow'"):
+        await server.add(Tool(func=grow))
+    with pytest.raises(ValueError, match="no prompt is named 'missing'"):
+        await server.remove(prompts=["missing"])
+    not_a_declaration: Any = "grow"
+    with pytest.raises(TypeError, match="Tool, Prompt, Resource"):
+        await server.add(not_a_declaration)
+    async with AsyncTestClient(server) as client:
+        assert [tool.name for tool in await client.list_tools()] == ["grow", "shrink"]

@@ -183,3 +183,27 @@ async def test_a_listen_stream_open_while_redis_restarts_ends_with_an_error(
             redis_server.start()
             ended = await stream.next_message()
     assert ended["error"]["code"] == -32603
+
+
+async def test_after_an_add_on_each_replica_every_replica_lists_the_new_tool(
+    replicas: Replicas, client: httpx.AsyncClient
+) -> None:
+    async with RoundRobinProxy(replicas.ports) as proxy:
+        with anyio.fail_after(TIMEOUT_S):
+            async with Listener(client, proxy.url, LISTEN) as stream:
+                assert (await stream.next_message())["method"] == ACK
+                for member in replicas.members:
+                    grown = await call(client, member.url, "grow")
+                    assert grown.json()["result"]["content"][0]["text"] in ("grown", "already")
+                told = await stream.next_message()
+                listings = [await tool_names(client, proxy.url) for _ in replicas.members]
+    assert told["method"] == TOOLS_CHANGED
+    assert sorted(proxy.forwarded.values()) == [1, 1, 2]  # a listen, then a list on each
+    assert all("extra" in names for names in listings)
+
+
+async def tool_names(client: httpx.AsyncClient, url: str) -> list[str]:
+    body, routing = modern_request("tools/list")
+    headers = {"accept": "application/json, text/event-stream", **routing}
+    response = await client.post(url, json=body, headers=headers)
+    return [tool["name"] for tool in response.json()["result"]["tools"]]

@@ -61,6 +61,19 @@ class Registry:
         self.list_ttl_ms = list_ttl_ms
         self.codec = codec
         self.result_meta: dict[str, Any] = {META_SERVER_INFO: server_info}
+        self.load(tools, prompts, resources)
+        self.bus: Bus | None = None
+        self.capabilities = CAPABILITIES
+        self.legacy_capabilities = CAPABILITIES
+
+    def load(
+        self,
+        tools: Sequence[RegisteredTool],
+        prompts: Sequence[RegisteredPrompt],
+        resources: Sequence[RegisteredResource],
+    ) -> None:
+        """Offer these, in this order, and drop everything derived from what was offered."""
+        self.declared = (tuple(tools), tuple(prompts), tuple(resources))
         self.tools = {t.name: t for t in tools}
         self.prompts = {p.name: p for p in prompts}
         self.resources = in_lookup_order(resources)
@@ -75,9 +88,6 @@ class Registry:
         self.discover_hints = self.cache_hints([*tools, *prompts, *resources])
         self._visible: dict[tuple[str, frozenset[str]], Sequence[Listed]] = {}
         self._pages: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
-        self.bus: Bus | None = None
-        self.capabilities = CAPABILITIES
-        self.legacy_capabilities = CAPABILITIES
 
     def deliver_changes(self, bus: Bus) -> None:
         """Carry change notifications on `bus`, and advertise them at 2026-07-28."""

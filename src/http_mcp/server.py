@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import anyio
 
+from http_mcp import _runtime
 from http_mcp._call import UNKNOWN_METHOD, Handler
 from http_mcp._changes import RESOURCE, Bus, Change
 from http_mcp._context import Reply, RequestContext
@@ -127,10 +128,10 @@ class MCPServer:
             raise TypeError(f"MCPServer store must be a Store (http_mcp.stores), got {store!r}")
         registered_tools = tuple(RegisteredTool.build(t) for t in tools)
         registered_prompts = tuple(RegisteredPrompt.build(p) for p in prompts)
-        _check_unique([t.name for t in registered_tools], "tool")
-        _check_unique([p.name for p in registered_prompts], "prompt")
+        _runtime.check_unique([t.name for t in registered_tools], "tool")
+        _runtime.check_unique([p.name for p in registered_prompts], "prompt")
         registered_resources = tuple(RegisteredResource.build(r) for r in resources)
-        _check_unique([address(r) for r in registered_resources], "resource")
+        _runtime.check_unique([address(r) for r in registered_resources], "resource")
         info = {"name": name, "version": version}
         if title is not None:
             info["title"] = title
@@ -279,6 +280,39 @@ class MCPServer:
         if not isinstance(uri, str):
             raise TypeError(f"notify_resource_updated needs the resource's URI, got {uri!r}")
         await self._publish(Change(RESOURCE, uri))
+
+    async def add(self, *declarations: Tool | Prompt | Resource | ResourceTemplate) -> None:
+        """Offer more tools, prompts, resources or templates from now on, and say so.
+
+        The lists are rebuilt, then every listening client is told which lists changed
+        (`notify_tools_changed()` and the like). Only this process's lists change: clients may
+        reach any replica, so make the same change on every replica (for example, each one
+        derives its lists from shared data and applies a change it is told of).
+
+        Raises:
+            TypeError: an argument is not a `Tool`, `Prompt`, `Resource` or `ResourceTemplate`.
+            ValueError: its name (a resource's URI) is taken.
+        """
+        for kind in _runtime.add(self._registry, declarations):
+            await self._publish(Change(kind))
+
+    async def remove(
+        self,
+        *,
+        tools: Iterable[str] = (),
+        prompts: Iterable[str] = (),
+        resources: Iterable[str] = (),
+    ) -> None:
+        """Stop offering tools and prompts (by name) and resources (by URI or URI template).
+
+        Requests already running finish; listening clients are told which lists changed.
+        Like `add`, this changes only this process's lists.
+
+        Raises:
+            ValueError: one of them is not offered; nothing is removed.
+        """
+        for kind in _runtime.remove(self._registry, tools, prompts, resources):
+            await self._publish(Change(kind))
 
     def end_listen_streams(self) -> None:
         """End every open `subscriptions/listen` stream of this process gracefully.
@@ -440,11 +474,3 @@ def _check_declarations(items: object, kind: type | tuple[type, ...], field: str
     for item in items:
         if not isinstance(item, kind):
             raise TypeError(f"MCPServer {field} must hold {names} objects, got {item!r}")
-
-
-def _check_unique(names: list[str], kind: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"two {kind}s are named {name!r}; give one of them another `name=`")
-        seen.add(name)
