@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Final
 
@@ -16,7 +18,7 @@ from http_mcp.stores import RedisStore
 from tests.conftest import modern_request, starlette_app
 from tests.listen_support import SUBSCRIPTION_ID, Listener
 from tests.redis_support import RedisServer, free_port
-from tests.replica_support import Replicas, RoundRobinProxy
+from tests.replica_support import ROOT, Replicas, RoundRobinProxy
 from tests.test_subscriptions import make_server
 
 pytestmark = pytest.mark.anyio
@@ -207,3 +209,12 @@ async def tool_names(client: httpx.AsyncClient, url: str) -> list[str]:
     headers = {"accept": "application/json, text/event-stream", **routing}
     response = await client.post(url, json=body, headers=headers)
     return [tool["name"] for tool in response.json()["result"]["tools"]]
+
+
+def test_several_workers_on_the_in_process_store_are_refused_when_notifications_are_on() -> None:
+    command = [sys.executable, "-m", "http_mcp", "run", TARGET, "--workers", "2", "--port", "0"]
+    completed = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode != 0
+    assert "--workers needs a store all workers share" in completed.stderr
