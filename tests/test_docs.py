@@ -409,3 +409,12 @@ async def test_the_tool_guide_shows_how_errors_reach_the_model() -> None:
     message = "unknown package 'left-pad'; known packages: requests, django"
     assert (strict.is_error, strict.text) == (True, message)
     assert (lenient.is_error, lenient.structured_content) == (False, {"error": message})
+
+
+def test_the_readme_links_to_files_that_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
+    assert local, "the README links to the documentation"
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, f"README links to missing files: {missing}"
