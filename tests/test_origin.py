@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -415,15 +416,53 @@ async def test_untrusted_proxy_origin_refusal_names_the_setting() -> None:
     assert "trust_forwarded_headers=True" in message
 
 
-async def test_untrusted_forwarded_proto_is_named_in_the_origin_refusal() -> None:
+async def test_trusting_forwarded_headers_is_not_suggested_where_it_would_not_help() -> None:
     headers = {
         "host": "mcp.example.com",
         "x-forwarded-proto": "https",
         "origin": "https://evil.example.com",
     }
     message = refusal_message(await post(make_server(), PUBLIC_URL, headers), 403)
-    assert "X-Forwarded-Proto 'https'" in message
-    assert "trust_forwarded_headers=True" in message
+    assert "trust_forwarded_headers" not in message
+    assert message.endswith("allowed_origins=['https://evil.example.com']")
+
+
+async def test_behind_a_same_host_proxy_the_421_names_the_setting_that_serves_it() -> None:
+    """nginx on the same machine: `proxy_set_header Host $host` and the X-Forwarded-* headers."""
+    headers = {
+        "host": "mcp.example.com",
+        "x-forwarded-host": "mcp.example.com",
+        "x-forwarded-proto": "https",
+        "x-forwarded-for": "203.0.113.7",
+    }
+    message = refusal_message(await post(make_server(), headers=headers), 421)
+    assert "trust_forwarded_headers" not in message  # it would still be refused
+    assert "proxy_set_header Host $host" in message
+    suggested = re.search(r": allowed_hosts=(\[[^]]*\])$", message)
+    assert suggested is not None, message
+    following_it = make_server(allowed_hosts=ast.literal_eval(suggested.group(1)))
+    assert_served(await post(following_it, headers=headers))
+    trusting_too = make_server(
+        allowed_hosts=ast.literal_eval(suggested.group(1)), trust_forwarded_headers=True
+    )
+    assert_served(await post(trusting_too, headers=headers))
+
+
+async def test_a_suggestion_to_trust_the_proxy_includes_what_else_it_needs() -> None:
+    headers = {
+        "host": "127.0.0.1:8000",
+        "x-forwarded-host": "mcp.example.com",
+        "origin": "https://mcp.example.com",
+    }
+    message = refusal_message(await post(make_server(), headers=headers), 403)
+    suggested = re.search(
+        r"MCPServer\(trust_forwarded_headers=True, allowed_hosts=(\[.*?\])\)", message
+    )
+    assert suggested is not None, message
+    server = make_server(
+        trust_forwarded_headers=True, allowed_hosts=ast.literal_eval(suggested.group(1))
+    )
+    assert_served(await post(server, headers=headers))
 
 
 async def test_trusted_forwarded_host_and_proto_are_the_request_host_and_scheme() -> None:

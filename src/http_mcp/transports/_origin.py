@@ -157,20 +157,23 @@ class OriginPolicy:
         else:
             rule = f"this server accepts only the hosts in {_HOSTS_SETTING}"
         if host is None:
-            text = (
+            return (
                 f"The request has no Host header: {rule}; send one, or accept any host with "
                 "MCPServer(allowed_hosts=['*'])"
             )
-        else:
-            source = "" if header == "Host" else f" (from {header})"
-            text = (
-                f"Host {_shown(host)}{source} is not allowed: {rule}; to serve another name, "
-                f"add it to {_HOSTS_SETTING}"
-            )
+        source = "" if header == "Host" else f" (from {header})"
+        authority = parse_authority(host)
+        if authority is None:
+            return f"Host {_shown(host)}{source} is not a host name: {rule}"
+        text = (
+            f"Host {_shown(host)}{source} is not allowed: {rule}; to serve this name (as behind a "
+            "reverse proxy that passes it on, like nginx's proxy_set_header Host $host), add it "
+            f"to {_HOSTS_SETTING}{_example('allowed_hosts', authority.name)}"
+        )
         if not self._trust_forwarded:
             forwarded = forwarded_values(scope["headers"])
-            if forwarded.host is not None:
-                text += _untrusted(forwarded.host_header, forwarded.host)
+            if forwarded.host is not None and self._host_allowed(forwarded.host, on_loopback):
+                text += _trust_fixes(forwarded.host_header, forwarded.host, None)
         return text
 
     def _origin_refusal_text(
@@ -183,9 +186,13 @@ class OriginPolicy:
                 "call this server; serve the page from a real origin and add that to "
                 f"{_ORIGINS_SETTING}"
             )
-        if parse_origin(origin) is None:
+        parsed = parse_origin(origin)
+        if parsed is None:
             return f"{subject}: it is not an origin of the form scheme://host[:port]"
-        fix = f"to let pages from it call this server, add it to {_ORIGINS_SETTING}"
+        fix = (
+            f"to let pages from it call this server, add it to {_ORIGINS_SETTING}"
+            f"{_example('allowed_origins', origin.strip().lower())}"
+        )
         if self._origins is not None:
             return f"{subject}: it is not in {_ORIGINS_SETTING}; {fix}"
         if host is None:
@@ -196,12 +203,28 @@ class OriginPolicy:
             target = f"Host {_shown(host)}"
         text = f"{subject}: it is not the origin this request was sent to ({target}); {fix}"
         if not self._trust_forwarded:
-            forwarded = forwarded_values(scope["headers"])
-            if forwarded.host is not None:
-                text += _untrusted(forwarded.host_header, forwarded.host)
-            elif forwarded.proto is not None:
-                text += _untrusted(forwarded.proto_header, forwarded.proto)
+            text += self._forwarded_origin_fix(origin, host, scope)
         return text
+
+    def _forwarded_origin_fix(self, origin: str, host: str | None, scope: Scope) -> str:
+        """How trusting the proxy's headers would serve the origin, if it would."""
+        forwarded = forwarded_values(scope["headers"])
+        if forwarded.host is None and forwarded.proto is None:
+            return ""
+        forwarded_host = forwarded.host if forwarded.host is not None else host
+        if not self._origin_allowed(origin, forwarded_host, forwarded.proto):
+            return ""
+        header, value = (
+            (forwarded.host_header, forwarded.host)
+            if forwarded.host is not None
+            else (forwarded.proto_header, forwarded.proto or "")
+        )
+        on_loopback = reached_on_loopback(scope.get("server"))
+        authority = None if forwarded_host is None else parse_authority(forwarded_host)
+        also_host = None
+        if authority is not None and not self._host_allowed(forwarded_host, on_loopback):
+            also_host = authority.name
+        return _trust_fixes(header, value, also_host)
 
 
 class _HostList:
@@ -387,11 +410,19 @@ def _origin_entry(entry: str) -> Origin:
     return origin
 
 
-def _untrusted(header: str, value: str) -> str:
+def _trust_fixes(header: str, value: str, also_host: str | None) -> str:
+    setting = "MCPServer(trust_forwarded_headers=True"
+    if also_host is not None and len(also_host) <= _SHOWN_LENGTH:
+        setting += f", allowed_hosts=[{also_host!r}]"
+    setting += ")"
     return (
-        f" (the request carries {header} {_shown(value)}, which is ignored: if a proxy you "
-        "trust sets it, pass MCPServer(trust_forwarded_headers=True))"
+        f"; or, since the request carries {header} {_shown(value)}, which is ignored: if a "
+        f"proxy you trust sets it, {setting}"
     )
+
+
+def _example(setting: str, entry: str) -> str:
+    return "" if len(entry) > _SHOWN_LENGTH else f": {setting}=[{entry!r}]"
 
 
 def _shown(text: str) -> str:
