@@ -169,7 +169,7 @@ def server_of(target: MCPServer | ASGIApp) -> MCPServer | None:
 def as_asgi(target: MCPServer | ASGIApp, path: str) -> ASGIApp:
     """The ASGI application to serve: an MCPServer gets one route at `path`, and its lifespan."""
     if isinstance(target, MCPServer):
-        route = Route(path, target.app, methods=["POST", "GET", "DELETE"])
+        route = Route(path, target.app)  # every method: the server answers OPTIONS and 405s
         return Starlette(routes=[route], lifespan=target.lifespan)
     return target
 

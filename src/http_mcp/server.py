@@ -82,7 +82,7 @@ class MCPServer:
     Example:
         ```python
         server = MCPServer(name="vulns", version="1.0.0", tools=(tool,))
-        app = Starlette(routes=[Route("/mcp", server.app, methods=["POST"])])
+        app = Starlette(routes=[Route("/mcp", server.app)])
         ```
 
     Raises:

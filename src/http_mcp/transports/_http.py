@@ -31,6 +31,7 @@ from http_mcp.jsonrpc import (
     parse,
 )
 from http_mcp.jsonrpc import Request as JSONRPCRequest
+from http_mcp.transports._cors import answer_preflight, granting, is_preflight
 from http_mcp.transports._headers import Headers
 from http_mcp.transports._origin import OriginPolicy
 from http_mcp.transports._sse import ResponseStream
@@ -103,6 +104,11 @@ class HTTPApp:
         if refused is not None:
             await _send(send, *refused)
             return
+        if headers.origin is not None:  # an accepted origin: let its page read the answer
+            if is_preflight(scope):
+                await answer_preflight(scope, headers.origin, send)
+                return
+            send = granting(send, headers.origin)
         refusal = _refusal(scope["method"], headers, self._max_message_size)
         if refusal is not None:
             await _send(send, *refusal)
