@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from conformance.task_fixtures import TASK_TOOLS
 from http_mcp import MCPServer
 from http_mcp.exceptions import ToolError
 from http_mcp.types import (
@@ -543,6 +544,7 @@ def _tools() -> tuple[Tool, ...]:
         Tool(func=test_elicitation, inputs=MessageInput),
         Tool(func=json_schema_2020_12_tool, inputs=ContactInput, input_schema=JSON_SCHEMA_2020_12),
         Tool(func=test_custom_header, inputs=RouteInput),
+        *TASK_TOOLS,
     )
 
 

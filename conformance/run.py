@@ -6,6 +6,10 @@ Installs the pinned suite and Node 22 into `.tools/conformance` (npm registry on
 `conformance.fixtures:app` on a free loopback port, runs the three runs below, prints one
 `conformance <run>: N passed, M failed` line each and exits non-zero when a scenario outside
 the run's baseline fails or warns, or when a baseline entry has started passing.
+
+The `tasks-*` scenarios (the tasks extension, not scored by any revision) run one by one with
+`--force`, against the fixture on the in-process store and again on a Redis store (a
+redis-server from `scripts/redis-server`; locally skipped when it cannot be had, never in CI).
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "conformance"
 TOOLS = ROOT / ".tools" / "conformance"
 _FOLDER = re.compile(r"server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[0-9-]+Z")
+TASK_SCENARIOS = (
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-status-notifications",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
+)
 PENDING_AT_2026 = (
     "json-schema-2020-12",
     "http-header-validation",
@@ -77,6 +93,7 @@ def main() -> int:
             for run in RUNS:
                 if not run.on_redis:
                     failed |= not execute(run, node, url, Path(results) / run.name)
+            failed |= not execute_tasks(node, url, Path(results) / "tasks", "memory")
         with redis() as redis_url:
             for run in (run for run in RUNS if run.on_redis):
                 if redis_url is None:
@@ -85,6 +102,10 @@ def main() -> int:
                     continue
                 with serving("--store", redis_url) as url:
                     failed |= not execute(run, node, url, Path(results) / run.name)
+            if redis_url is not None:
+                with serving("--store", redis_url) as url:
+                    tasks = Path(results) / "tasks-redis"
+                    failed |= not execute_tasks(node, url, tasks, "redis")
     return 1 if failed else 0
 
 
@@ -149,6 +170,27 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def execute_tasks(node: Path, url: str, results: Path, store: str) -> bool:
+    """Each `tasks-*` scenario at 2026-07-28, forced (the suite scores none of them)."""
+    script = TOOLS / "node_modules" / "conformance-alpha" / "dist" / "index.js"
+    env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    logs = []
+    for scenario in TASK_SCENARIOS:
+        command = [str(node), str(script), "server", "--url", url, "--scenario", scenario]
+        command += ["--spec-version", "2026-07-28", "--force", "-o", str(results)]
+        output = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        logs.append(output.stdout + output.stderr)
+    verdicts = scenario_verdicts(results)
+    failing = [s for s in TASK_SCENARIOS if verdicts.get(s) != "pass"]
+    passed = len(TASK_SCENARIOS) - len(failing)
+    print(f"conformance tasks ({store}): {passed} passed, {len(failing)} failed")  # noqa: T201
+    for scenario in failing:
+        print(f"  FAILED {scenario}: {verdicts.get(scenario, 'not run')}")  # noqa: T201
+    if failing:
+        print("".join(logs)[-4000:])  # noqa: T201
+    return not failing
 
 
 def install() -> Path:

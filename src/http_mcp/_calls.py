@@ -35,6 +35,11 @@ async def call_tool(call: Call) -> dict[str, Any]:
     if tool.param_headers and call.modern and headers is not None:
         check_param_headers(call.message, tool.param_headers, arguments, headers)
     call.input_round  # noqa: B018 - checked before the tool runs
+    tasks = call.registry.tasks
+    if tool.tool.task is not None and tasks is not None and call.modern:
+        created = await tasks.start(call, tool, arguments)
+        if created is not None:
+            return _answer(call, created)
     return _answer(call, await tool.call(arguments, call))
 
 

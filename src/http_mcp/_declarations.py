@@ -13,7 +13,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Generic, Protocol, TypeAlias, overload
+from typing import Any, Final, Generic, Literal, Protocol, TypeAlias, overload
 
 from pydantic import BaseModel
 
@@ -46,6 +46,8 @@ _PromptValue: TypeAlias = str | PromptMessage | Sequence[PromptMessage] | InputR
 PromptReturn: TypeAlias = _PromptValue | Awaitable[_PromptValue]
 
 TOOL_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+TaskSupport: TypeAlias = Literal["optional", "required"]
+"""How a tool runs as a task: `"optional"` or `"required"` (see `Tool`)."""
 
 
 class ModelClass(Protocol[_M]):
@@ -89,6 +91,14 @@ class Tool(Generic[In, Out]):
             from `inputs`, for JSON Schema features Pydantic does not generate
             (`if`/`then`/`else`, `$anchor`...). Arguments are still validated by `inputs`, so
             keep the two in agreement. Its root must be `{"type": "object", ...}`.
+        task: Run calls as tasks (the 2026-07-28 extension `io.modelcontextprotocol/tasks`):
+            `"optional"` makes a task for clients that declare the extension and answers
+            others directly; `"required"` refuses clients without it. `None` (the default):
+            never a task. The client polls the task with `tasks/get` on any replica.
+        before_task: With `task=`, a sync or async function given the same `Arguments`,
+            run within the request before the task is created: it returns `InputRequired`
+            to ask the client first (answered on the request itself), or `None` to start
+            the task, whose function then sees those answers.
 
     Raises:
         TypeError, ValueError: at declaration, for a mistake in any of the above, with what
@@ -111,6 +121,8 @@ class Tool(Generic[In, Out]):
     return_error_message: bool
     scopes: tuple[str, ...]
     input_schema: Mapping[str, Any] | None
+    task: TaskSupport | None
+    before_task: Callable[..., Any] | None
 
     @overload
     def __init__(
@@ -126,6 +138,8 @@ class Tool(Generic[In, Out]):
         return_error_message: bool = False,
         scopes: Iterable[str] = (),
         input_schema: Mapping[str, Any] | None = None,
+        task: TaskSupport | None = None,
+        before_task: Callable[..., Any] | None = None,
     ) -> None: ...
 
     @overload
@@ -142,6 +156,8 @@ class Tool(Generic[In, Out]):
         return_error_message: bool = False,
         scopes: Iterable[str] = (),
         input_schema: Mapping[str, Any] | None = None,
+        task: TaskSupport | None = None,
+        before_task: Callable[..., Any] | None = None,
     ) -> None: ...
 
     def __init__(
@@ -157,8 +173,14 @@ class Tool(Generic[In, Out]):
         return_error_message: bool = False,
         scopes: Iterable[str] = (),
         input_schema: Mapping[str, Any] | None = None,
+        task: TaskSupport | None = None,
+        before_task: Callable[..., Any] | None = None,
     ) -> None:
         checked_scopes = check_common("Tool", func, name, title, description, scopes)
+        if task not in (None, "optional", "required"):
+            raise ValueError(f'Tool task must be "optional", "required" or None, got {task!r}')
+        if before_task is not None and (task is None or not callable(before_task)):
+            raise TypeError("Tool before_task must be a function, given together with task=")
         shape = read_function("Tool", func, inputs, output, has_output=True)
         check_tool_name(name if name is not None else default_name(func))
         if input_schema is not None and (
@@ -179,6 +201,8 @@ class Tool(Generic[In, Out]):
             return_error_message=return_error_message,
             scopes=checked_scopes,
             input_schema=input_schema,
+            task=task,
+            before_task=before_task,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from http_mcp._call import Call, Method
+from http_mcp._call import Call, Method, method_not_found
 from http_mcp._calls import call_tool, complete, get_prompt, read_resource, subscribe
 from http_mcp._channel import LOG_LEVELS
 from http_mcp._listen import listen
@@ -19,6 +19,7 @@ from http_mcp._protocol import (
     MODERN_VERSIONS,
     SUPPORTED_VERSIONS,
 )
+from http_mcp._tasks import EXTENSION, Tasks
 from http_mcp.jsonrpc import INVALID_PARAMS, JSONRPCError
 
 MODERN: Final = frozenset(MODERN_VERSIONS)
@@ -60,9 +61,12 @@ async def set_level(call: Call) -> dict[str, Any]:
 
 async def discover(call: Call) -> dict[str, Any]:
     registry = call.registry
+    capabilities = registry.capabilities
+    if registry.tasks is not None:
+        capabilities = {**capabilities, "extensions": {EXTENSION: {}}}
     result: dict[str, Any] = {
         "supportedVersions": list(SUPPORTED_VERSIONS),
-        "capabilities": registry.capabilities,
+        "capabilities": capabilities,
     }
     if registry.instructions is not None:
         result["instructions"] = registry.instructions
@@ -86,6 +90,24 @@ async def list_templates(call: Call) -> bytes:
     return call.registry.page("resourceTemplates", call.modern, call.scopes, cursor)
 
 
+def _tasks(call: Call) -> Tasks:
+    if call.registry.tasks is None:
+        raise method_not_found(call.message.method)
+    return call.registry.tasks
+
+
+async def get_task(call: Call) -> dict[str, Any]:
+    return await _tasks(call).get(call)
+
+
+async def update_task(call: Call) -> dict[str, Any]:
+    return await _tasks(call).update(call)
+
+
+async def cancel_task(call: Call) -> dict[str, Any]:
+    return await _tasks(call).cancel(call)
+
+
 METHODS: Final[dict[str, Method]] = {
     method.name: method
     for method in (
@@ -106,6 +128,9 @@ METHODS: Final[dict[str, Method]] = {
         Method("resources/unsubscribe", subscribe, LEGACY),
         Method("completion/complete", complete, ALL, scoped=True),
         Method("subscriptions/listen", listen, MODERN, scoped=True, streams=True),
+        Method("tasks/get", get_task, MODERN, target="taskId"),
+        Method("tasks/update", update_task, MODERN, target="taskId"),
+        Method("tasks/cancel", cancel_task, MODERN, target="taskId"),
     )
 }
 """Every method the server answers, by name."""

@@ -21,6 +21,8 @@ from http_mcp._tools import RegisteredTool
 
 if TYPE_CHECKING:  # the bus reads resources, which this module imports
     from http_mcp._changes import Bus, Change
+if TYPE_CHECKING:  # tasks import what imports this module: a cycle at run time
+    from http_mcp._tasks import Tasks
 
 Listed = RegisteredTool | RegisteredPrompt | RegisteredResource
 _CACHE_LIMIT: Final = 1024
@@ -88,6 +90,8 @@ class Registry:
         self.discover_hints = self.cache_hints([*tools, *prompts, *resources])
         self._visible: dict[tuple[str, frozenset[str]], Sequence[Listed]] = {}
         self._pages: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
+        self.tasks: Tasks | None = None
+        """Task records, when a tool runs as a task (set by the server)."""
 
     def deliver_changes(self, bus: Bus) -> None:
         """Carry change notifications on `bus`, and advertise them at 2026-07-28."""

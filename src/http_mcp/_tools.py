@@ -97,6 +97,8 @@ class RegisteredTool:
             return self._success(value)
         except InvalidInputResponseError as exc:
             raise JSONRPCError(INVALID_PARAMS, f"Invalid params: {exc}") from None
+        except JSONRPCError:
+            raise
         except ToolError as exc:
             return self._failure(str(exc) or "the tool failed")
         except OutputTypeError as exc:
@@ -105,6 +107,21 @@ class RegisteredTool:
         except Exception:
             logger.exception("tool %r raised", self.name)
             return _error_result(f"Tool {self.name!r} failed on the server.")
+
+    async def ask_first(self, arguments: dict[str, Any], call: Call) -> InputRequired | None:
+        """Run `before_task`: the input to ask for before a task starts, if any."""
+        before = self.tool.before_task
+        if before is None:
+            return None
+        try:
+            inputs = self.tool.inputs.model_validate(arguments)
+        except ValidationError:
+            return None  # the task reports it, as a call would
+        try:
+            asked = await invoke(before, is_async(before), *call_arguments(True, inputs, call))
+        except InvalidInputResponseError as exc:
+            raise JSONRPCError(INVALID_PARAMS, f"Invalid params: {exc}") from None
+        return asked if isinstance(asked, InputRequired) else None
 
     def _failure(self, text: str) -> dict[str, Any]:
         if not self.tool.return_error_message:

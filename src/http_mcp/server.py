@@ -24,6 +24,7 @@ from http_mcp._protocol import acknowledge, negotiate
 from http_mcp._registry import Registry, address
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
+from http_mcp._tasks import Tasks
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import JSONRPCError, Message, Request
 from http_mcp.middleware import Middleware, chain, check_middleware
@@ -78,6 +79,11 @@ class MCPServer:
             `notify_*_changed()` and `notify_resource_updated()` publish on the store to every
             listener of every replica sharing it. Off: those calls do nothing.
         keepalive_s: How often (seconds) an idle listen stream gets a keep-alive comment.
+        task_ttl_ms: How long a task (a call to a tool declared with `task=`) stays readable,
+            from its creation; the client sees it as `ttlMs`.
+        task_poll_interval_ms: How often clients are asked to poll a task (`pollIntervalMs`).
+        task_lease_ms: How soon a task whose server stopped is reported `failed`: the
+            running server renews a lease of this length every third of it.
 
     Example:
         ```python
@@ -112,6 +118,9 @@ class MCPServer:
         telemetry: bool = True,
         notifications: bool = False,
         keepalive_s: float = 15.0,
+        task_ttl_ms: int = 3_600_000,
+        task_poll_interval_ms: int = 1_000,
+        task_lease_ms: int = 15_000,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -154,6 +163,20 @@ class MCPServer:
         if notifications:
             self._bus = Bus(lambda: self.store, self._registry.changed)
             self._registry.deliver_changes(self._bus)
+        if any(t.tool.task is not None for t in registered_tools):
+            for field, value in (
+                ("task_ttl_ms", task_ttl_ms),
+                ("task_poll_interval_ms", task_poll_interval_ms),
+                ("task_lease_ms", task_lease_ms),
+            ):
+                if value < 1:
+                    raise ValueError(f"{field} must be a positive number of milliseconds")
+            self._registry.tasks = Tasks(
+                lambda: self.store,
+                ttl_ms=task_ttl_ms,
+                poll_interval_ms=task_poll_interval_ms,
+                lease_ms=task_lease_ms,
+            )
         self._result_meta = self._registry.result_meta
         self._max_message_size = max_message_size
         layers = check_middleware(middleware)
@@ -238,7 +261,7 @@ class MCPServer:
         (`notifications=True`) need one: a change made in one worker must reach the
         listeners of the others.
         """
-        return self._bus is not None
+        return self._bus is not None or self._registry.tasks is not None
 
     async def notify_tools_changed(self) -> None:
         """Tell every listening client, on every replica sharing the store, that tools changed.

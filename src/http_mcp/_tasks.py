@@ -1,0 +1,310 @@
+"""Tasks (the 2026-07-28 extension `io.modelcontextprotocol/tasks`): records and methods.
+
+A task's record lives in the server's store under `task:{id}`, so any replica answers
+`tasks/get`, `tasks/update` and `tasks/cancel`. The run itself happens on the replica that
+accepted the call, or took the last answer to a parked task (`_task_runs`). Status changes go
+through `Store.update`, which refuses to leave a terminal state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from http_mcp._call import Call
+from http_mcp._input import InputRequired
+from http_mcp._task_runs import Runs
+from http_mcp._tools import RegisteredTool
+from http_mcp.exceptions import StoreUnavailableError
+from http_mcp.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    JSONRPCError,
+)
+from http_mcp.stores import Store
+
+EXTENSION: Final = "io.modelcontextprotocol/tasks"
+TERMINAL: Final = frozenset({"completed", "failed", "cancelled"})
+ACK: Final[dict[str, Any]] = {"resultType": "complete"}
+_WIRE_FIELDS: Final = (
+    "taskId",
+    "status",
+    "statusMessage",
+    "createdAt",
+    "lastUpdatedAt",
+    "ttlMs",
+    "pollIntervalMs",
+)
+_STORE_DOWN: Final = "Tasks are unavailable: the server cannot reach its task store; try again."
+REPLICA_LOST: Final = "The server running this task stopped before it finished."
+
+Record = dict[str, Any]
+
+
+class Tasks:
+    """The task records of one server, on the store it is given at each use."""
+
+    def __init__(
+        self,
+        store: Callable[[], Store],
+        *,
+        ttl_ms: int,
+        poll_interval_ms: int,
+        lease_ms: int,
+    ) -> None:
+        self._store = store
+        self.ttl_ms = ttl_ms
+        self.poll_interval_ms = poll_interval_ms
+        self.runs = Runs(store, lease_ms, self.finish)
+
+    async def start(
+        self, call: Call, tool: RegisteredTool, arguments: dict[str, Any]
+    ) -> dict[str, Any] | InputRequired | None:
+        """A CreateTaskResult for a call to a task tool, or `None`: run it synchronously.
+
+        `before_task` may first ask for input, answered on the request (`InputRequired`).
+
+        Raises:
+            JSONRPCError: a `required` tool called without the extension (-32021), or the
+                store is down (-32603).
+        """
+        if not negotiated(call):
+            if tool.tool.task == "required":
+                raise extension_required(f"Tool {tool.name!r} runs only as a task")
+            return None
+        asked = await tool.ask_first(arguments, call)
+        if asked is not None:
+            return asked
+        now = _now_ms()
+        round_ = call.input_round
+        record: Record = {
+            "taskId": secrets.token_urlsafe(24),
+            "status": "working",
+            "createdAt": _iso(now),
+            "lastUpdatedAt": _iso(now),
+            "ttlMs": self.ttl_ms,
+            "pollIntervalMs": self.poll_interval_ms,
+            "updatedMs": now,
+            "owner": owner_of(call),
+            "tool": tool.name,
+            "arguments": arguments,
+            "answers": dict(round_.responses),
+            "state": round_.state,
+        }
+        try:
+            await self.runs.claim(record["taskId"])
+            await self._store().put(_key(record["taskId"]), _dump(record), ttl_ms=self.ttl_ms)
+        except StoreUnavailableError:
+            if tool.tool.task == "required":
+                raise JSONRPCError(INTERNAL_ERROR, _STORE_DOWN) from None
+            return None
+        self.runs.launch(record, tool, call)
+        return {"resultType": "task", **wire(record)}
+
+    async def get(self, call: Call) -> dict[str, Any]:
+        record = await self._load(call)
+        if record["status"] == "working" and await self.runs.lost(record):
+            record = await self.finish(
+                record["taskId"],
+                "failed",
+                error={"code": INTERNAL_ERROR, "message": REPLICA_LOST},
+                message=REPLICA_LOST,
+            ) or await self._load(call)
+        return detailed(record)
+
+    async def update(self, call: Call) -> dict[str, Any]:
+        record = await self._load(call)
+        responses = call.params.get("inputResponses", {})
+        if not isinstance(responses, dict):
+            raise JSONRPCError(INVALID_PARAMS, "Invalid params: inputResponses must be an object")
+        if record["status"] != "input_required" or not responses.keys() & record.get(
+            "inputRequests", {}
+        ):
+            return ACK
+
+        def answer(current: Record) -> Record | None:
+            outstanding = dict(current.get("inputRequests", {}))
+            given = {k: v for k, v in responses.items() if k in outstanding}
+            if current["status"] != "input_required" or not given:
+                return None
+            for key in given:
+                del outstanding[key]
+            current["answers"] = {**current.get("answers", {}), **given}
+            current["inputRequests"] = outstanding
+            if not outstanding:
+                del current["inputRequests"]
+                current["status"] = "working"
+                current.pop("statusMessage", None)
+            return _touched(current)
+
+        updated = await self._change(record["taskId"], answer)
+        if updated is not None and updated["status"] == "working":
+            tool = call.registry.tools.get(updated["tool"])
+            if tool is not None:
+                await self.runs.claim(updated["taskId"])
+                self.runs.launch(updated, tool, call)
+        return ACK
+
+    async def cancel(self, call: Call) -> dict[str, Any]:
+        record = await self._load(call)
+        if record["status"] in TERMINAL:
+            return ACK
+
+        def request_cancel(current: Record) -> Record | None:
+            if current["status"] in TERMINAL:
+                return None
+            if current["status"] == "input_required":
+                current.pop("inputRequests", None)
+                current["status"] = "cancelled"
+                current["statusMessage"] = "Cancelled by the client."
+            else:
+                current["cancelRequested"] = True
+            return _touched(current)
+
+        updated = await self._change(record["taskId"], request_cancel)
+        if updated is not None and updated["status"] == "working":
+            if await self.runs.lost(updated):
+                await self.finish(
+                    updated["taskId"], "cancelled", message="Cancelled by the client."
+                )
+            else:
+                await self.runs.cancel(updated["taskId"])
+        return ACK
+
+    async def finish(
+        self,
+        task_id: str,
+        status: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        message: str | None = None,
+        parked: InputRequired | None = None,
+    ) -> Record | None:
+        """Move a working task to `status`; `None` when it had already left `working`."""
+
+        def settle(current: Record) -> Record | None:
+            if current["status"] != "working":
+                return None
+            if current.get("cancelRequested") and status != "failed":
+                current["status"] = "cancelled"
+                current["statusMessage"] = "Cancelled by the client."
+                return _touched(current)
+            current["status"] = status
+            if message is not None:
+                current["statusMessage"] = message
+            if result is not None:
+                current["result"] = result
+            if error is not None:
+                current["error"] = error
+            if parked is not None:
+                current["inputRequests"] = {k: r.to_wire() for k, r in parked.requests.items()}
+                current["state"] = parked.state
+            return _touched(current)
+
+        return await self._change(task_id, settle)
+
+    async def _change(
+        self, task_id: str, change: Callable[[Record], Record | None]
+    ) -> Record | None:
+        def apply(raw: bytes | None) -> bytes | None:
+            if raw is None:
+                return None
+            changed = change(json.loads(raw))
+            return None if changed is None else _dump(changed)
+
+        try:
+            outcome = await self._store().update(_key(task_id), apply)
+        except StoreUnavailableError:
+            raise JSONRPCError(INTERNAL_ERROR, _STORE_DOWN) from None
+        if not outcome.changed or outcome.value is None:
+            return None
+        loaded: Record = json.loads(outcome.value)
+        return loaded
+
+    async def _load(self, call: Call) -> Record:
+        """The caller's task named by `taskId`, after the capability check."""
+        if not negotiated(call):
+            raise extension_required(f"{call.message.method} needs the tasks extension")
+        task_id = call.params.get("taskId")
+        if not isinstance(task_id, str):
+            raise JSONRPCError(INVALID_PARAMS, "Invalid params: taskId must be a string")
+        try:
+            raw = await self._store().get(_key(task_id)) if len(task_id) <= 100 else None
+        except StoreUnavailableError:
+            raise JSONRPCError(INTERNAL_ERROR, _STORE_DOWN) from None
+        record: Record | None = None if raw is None else json.loads(raw)
+        if record is None or not secrets.compare_digest(record["owner"], owner_of(call)):
+            raise JSONRPCError(INVALID_PARAMS, "Task not found", {"taskId": task_id})
+        return record
+
+
+def negotiated(call: Call) -> bool:
+    """Whether this request declares the tasks extension in its client capabilities."""
+    extensions = call.client_capabilities.get("extensions")
+    return call.modern and isinstance(extensions, dict) and EXTENSION in extensions
+
+
+def extension_required(what: str) -> JSONRPCError:
+    return JSONRPCError(
+        MISSING_REQUIRED_CLIENT_CAPABILITY,
+        f"{what}: declare the client capability extensions[{EXTENSION!r}]",
+        {"requiredCapabilities": {"extensions": {EXTENSION: {}}}},
+    )
+
+
+def owner_of(call: Call) -> str:
+    """Who may see a task: a digest of the caller's identity and scopes (or of nobody)."""
+    user = call.request.scope.get("user")
+    identity = ""
+    if user is not None and getattr(user, "is_authenticated", False):
+        identity = str(getattr(user, "identity", None) or user.display_name)
+    principal = json.dumps([identity, sorted(call.scopes)])
+    return hashlib.sha256(principal.encode()).hexdigest()
+
+
+def wire(record: Record) -> dict[str, Any]:
+    return {name: record[name] for name in _WIRE_FIELDS if name in record}
+
+
+def detailed(record: Record) -> dict[str, Any]:
+    """A DetailedTask: the task, and by status its input requests, result or error."""
+    result = {"resultType": "complete", **wire(record)}
+    status = record["status"]
+    if status == "input_required":
+        result["inputRequests"] = record.get("inputRequests", {})
+    elif status == "completed":
+        result["result"] = record["result"]
+    elif status == "failed":
+        result["error"] = record["error"]
+    return result
+
+
+def _touched(record: Record) -> Record:
+    now = _now_ms()
+    record["lastUpdatedAt"] = _iso(now)
+    record["updatedMs"] = now
+    return record
+
+
+def _key(task_id: str) -> str:
+    return f"task:{task_id}"
+
+
+def _dump(record: Record) -> bytes:
+    return json.dumps(record, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _iso(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
