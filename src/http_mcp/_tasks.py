@@ -261,12 +261,18 @@ def extension_required(what: str) -> JSONRPCError:
 
 def owner_of(call: Call) -> str:
     """Who may see a task: a digest of the caller's identity and scopes (or of nobody)."""
-    user = call.request.scope.get("user")
-    identity = ""
-    if user is not None and getattr(user, "is_authenticated", False):
-        identity = str(getattr(user, "identity", None) or user.display_name)
-    principal = json.dumps([identity, sorted(call.scopes)])
+    principal = json.dumps([_identity(call.request.scope.get("user")), sorted(call.scopes)])
     return hashlib.sha256(principal.encode()).hexdigest()
+
+
+def _identity(user: Any) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    try:
+        identity = user.identity  # starlette's BaseUser raises NotImplementedError without one
+    except (AttributeError, NotImplementedError):
+        identity = None
+    return str(identity or user.display_name)
 
 
 def wire(record: Record) -> dict[str, Any]:
