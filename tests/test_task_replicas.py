@@ -1,0 +1,115 @@
+"""Tasks across three replicas sharing one Redis behind a round-robin proxy, over sockets.
+
+A task is created on replica A (addressed directly) and then polled, answered and cancelled
+through the proxy, which sends each request to the next replica.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Final
+
+import anyio
+import httpx
+import pytest
+
+from tests.redis_support import RedisServer
+from tests.replica_support import Replicas, RoundRobinProxy
+from tests.task_support import TERMINAL, TaskClient
+
+pytestmark = pytest.mark.anyio
+
+TARGET: Final = "tests.fixtures.task_app:app"
+PARKED: Final = frozenset({"input_required"})
+GO: Final = {"go": {"action": "accept", "content": {"go": True}}}
+
+
+@pytest.fixture
+def replicas(redis_url: str) -> Iterator[Replicas]:
+    with Replicas(TARGET, 3, store_url=redis_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def test_a_task_made_on_one_replica_is_answered_and_cancelled_on_the_others(
+    replicas: Replicas, http: httpx.AsyncClient
+) -> None:
+    on_a = TaskClient(http, replicas.members[0].url)
+    async with RoundRobinProxy(replicas.ports) as proxy:
+        anywhere = TaskClient(http, proxy.url)
+        parked = await on_a.create("ask")
+        await anywhere.wait_for(parked, PARKED)
+        await anywhere.result("tasks/update", {"taskId": parked, "inputResponses": GO})
+        done = await anywhere.wait_for(parked, TERMINAL)
+        finished_by = int(done["result"]["content"][0]["text"].split()[-1])
+        assert finished_by in replicas.pids
+
+        running = await on_a.create("work", {"seconds": 60})
+        assert (await anywhere.get(running))["status"] == "working"
+        await anywhere.result("tasks/cancel", {"taskId": running})
+        assert (await anywhere.wait_for(running, TERMINAL))["status"] == "cancelled"
+        assert len(proxy.forwarded) == 3
+
+
+async def test_a_task_whose_replica_is_killed_fails_within_the_lease(
+    replicas: Replicas, http: httpx.AsyncClient
+) -> None:
+    on_a = TaskClient(http, replicas.members[0].url)
+    async with RoundRobinProxy(replicas.ports) as proxy:
+        anywhere = TaskClient(http, proxy.url)
+        task_id = await on_a.create("work", {"seconds": 60})
+        replicas.members[0].kill()
+        failed = await anywhere.wait_for(task_id, TERMINAL, seconds=15)
+        assert failed["status"] == "failed"
+        assert "stopped" in failed["error"]["message"]
+        assert "stopped" in failed["statusMessage"]
+
+
+async def test_a_parked_task_completes_after_its_replica_died(
+    replicas: Replicas, http: httpx.AsyncClient
+) -> None:
+    on_a = TaskClient(http, replicas.members[0].url)
+    async with RoundRobinProxy(replicas.ports) as proxy:
+        anywhere = TaskClient(http, proxy.url)
+        task_id = await on_a.create("ask")
+        await anywhere.wait_for(task_id, PARKED)
+        replicas.members[0].kill()
+        await anywhere.result("tasks/update", {"taskId": task_id, "inputResponses": GO})
+        done = await anywhere.wait_for(task_id, TERMINAL)
+        assert done["status"] == "completed"
+        finished_by = int(done["result"]["content"][0]["text"].split()[-1])
+        assert finished_by in replicas.pids - {replicas.members[0].pid}
+
+
+async def test_redis_stopped_gives_clear_errors_then_tasks_recover(
+    redis_server: RedisServer, http: httpx.AsyncClient
+) -> None:
+    with Replicas(TARGET, 3, store_url=redis_server.url) as replicas:
+        async with RoundRobinProxy(replicas.ports) as proxy:
+            anywhere = TaskClient(http, proxy.url)
+            before = await anywhere.create("work", {"seconds": 0})
+            redis_server.stop()
+            for _ in range(3):  # once on each replica
+                polled = await anywhere.post("tasks/get", {"taskId": before})
+                assert polled.status_code == 200
+                assert "Traceback" not in polled.text
+                assert polled.json()["error"]["code"] == -32603
+                assert "task store" in polled.json()["error"]["message"]
+                direct = await anywhere.result("tools/call", {"name": "ask", "arguments": {}})
+                assert direct["resultType"] == "input_required"
+            redis_server.start()
+            with anyio.fail_after(30):
+                while True:
+                    response = await anywhere.post(
+                        "tools/call", {"name": "work", "arguments": {"seconds": 0}}
+                    )
+                    if response.json().get("result", {}).get("resultType") == "task":
+                        break
+                    await anyio.sleep(0.1)  # the store reconnects by itself; nothing to await
+            after = response.json()["result"]["taskId"]
+            assert (await anywhere.wait_for(after, TERMINAL))["status"] == "completed"
