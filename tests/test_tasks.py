@@ -12,10 +12,11 @@ import pytest
 from pydantic import BaseModel
 
 from http_mcp import MCPServer
-from http_mcp.jsonrpc import INTERNAL_ERROR, JSONRPCError
+from http_mcp.jsonrpc import INTERNAL_ERROR, JSONRPCError, Request
 from http_mcp.stores import MemoryStore, RedisStore
+from http_mcp.transports import RequestContext
 from http_mcp.types import Arguments, Elicitation, InputRequired, NoArguments, Tool
-from tests.conftest import starlette_app
+from tests.conftest import modern_meta, starlette_app
 from tests.redis_support import free_port
 from tests.task_support import EXTENSION, TERMINAL, WITH_TASKS, TaskClient
 
@@ -290,3 +291,79 @@ def test_task_declarations_are_checked() -> None:
     assert build(Gates()).needs_shared_store
     assert WITH_TASKS["extensions"] == {EXTENSION: {}}
     assert isinstance(build(Gates()).store, MemoryStore)
+
+
+async def test_two_servers_sharing_a_store_answer_for_each_others_tasks(gates: Gates) -> None:
+    shared = MemoryStore()
+    first = build(gates, store=shared, task_lease_ms=30)
+    second = build(gates, store=shared, task_lease_ms=30)
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=starlette_app(first))) as a,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=starlette_app(second))) as b,
+    ):
+        on_a, on_b = TaskClient(a, URL, scopes=""), TaskClient(b, URL, scopes="")
+        task_id = await on_a.create("blocked")
+        with anyio.fail_after(5):
+            await gates.started.wait()
+        await anyio.sleep(0.1)  # past a lease: the second server must find it renewed
+        assert (await on_b.get(task_id))["status"] == "working"
+        await on_b.result("tasks/cancel", {"taskId": task_id})
+        assert (await on_b.wait_for(task_id, TERMINAL))["status"] == "cancelled"
+
+        parked = await on_a.create("ask")
+        await on_b.wait_for(parked, frozenset({"input_required"}))
+        answer = {"action": "accept", "content": {"ok": False}}
+        await on_b.result("tasks/update", {"taskId": parked, "inputResponses": {"first": answer}})
+        again = await on_a.wait_for(parked, frozenset({"input_required"}))
+        assert list(again["inputRequests"]) == ["second"]
+
+
+async def test_before_task_asks_on_the_request_then_the_task_sees_the_answer() -> None:
+    def ask_name(arguments: Arguments[NoArguments]) -> InputRequired | None:
+        if arguments.elicitation("name") is None:
+            return InputRequired({"name": Elicitation("Name?", Confirm)})
+        return None
+
+    def named(arguments: Arguments[NoArguments]) -> str:
+        answer = arguments.elicitation("name")
+        return f"for {answer.content if answer is not None else None}"
+
+    server = MCPServer(
+        name="t",
+        version="1",
+        tools=(Tool(func=named, task="required", before_task=ask_name),),
+    )
+    transport = httpx.ASGITransport(app=starlette_app(server))
+    async with httpx.AsyncClient(transport=transport) as client:
+        tasks = TaskClient(client, URL)
+        asked = await tasks.result("tools/call", {"name": "named", "arguments": {}})
+        assert asked["resultType"] == "input_required"
+        assert "taskId" not in asked
+        answers = {"name": {"action": "accept", "content": {"ok": True}}}
+        created = await tasks.result(
+            "tools/call", {"name": "named", "arguments": {}, "inputResponses": answers}
+        )
+        assert created["resultType"] == "task"
+        assert "requestState" not in created
+        done = await tasks.wait_for(created["taskId"], TERMINAL)
+        assert done["result"]["content"][0]["text"] == "for {'ok': True}"
+
+
+async def test_malformed_task_requests_are_invalid_params(tasks: TaskClient) -> None:
+    task_id = await tasks.create("ask")
+    await tasks.wait_for(task_id, frozenset({"input_required"}))
+    bad_answers = await tasks.post("tasks/update", {"taskId": task_id, "inputResponses": [1]})
+    assert error_code(bad_answers) == -32602
+    running = await tasks.create("blocked")
+    ignored = await tasks.result(
+        "tasks/update", {"taskId": running, "inputResponses": {"first": {}}}
+    )
+    assert ignored["resultType"] == "complete"
+
+
+async def test_a_task_id_that_is_not_a_string_is_invalid_params(gates: Gates) -> None:
+    server = build(gates)
+    params = {"taskId": 7, "_meta": modern_meta(WITH_TASKS)}
+    reply = await server.handle(Request(1, "tasks/get", params), RequestContext())
+    assert reply is not None
+    assert reply.error_code == -32602
