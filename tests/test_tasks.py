@@ -63,6 +63,14 @@ def build(gates: Gates, **options: Any) -> MCPServer:
             return InputRequired({"second": Elicitation("Second?", Confirm)}, state={"leg": 2})
         return f"{first.content} {second.content} state={arguments.request_state}"
 
+    def both(arguments: Arguments[NoArguments]) -> Any:
+        """Ask two questions at once."""
+        first, second = arguments.elicitation("first"), arguments.elicitation("second")
+        if first is None or second is None:
+            asked = {"first": Elicitation("1?", Confirm), "second": Elicitation("2?", Confirm)}
+            return InputRequired(asked)
+        return "both answered"
+
     def broken() -> str:
         raise JSONRPCError(INTERNAL_ERROR, "the job could not run")
 
@@ -76,6 +84,7 @@ def build(gates: Gates, **options: Any) -> MCPServer:
             Tool(func=blocked, task="optional"),
             Tool(func=sync_loop, task="optional"),
             Tool(func=ask, task="optional"),
+            Tool(func=both, task="optional"),
             Tool(func=broken, task="required"),
             Tool(func=plain),
         ),
@@ -367,3 +376,16 @@ async def test_a_task_id_that_is_not_a_string_is_invalid_params(gates: Gates) ->
     reply = await server.handle(Request(1, "tasks/get", params), RequestContext())
     assert reply is not None
     assert reply.error_code == -32602
+
+
+async def test_a_partial_answer_leaves_the_other_request_outstanding(tasks: TaskClient) -> None:
+    task_id = await tasks.create("both")
+    parked = await tasks.wait_for(task_id, frozenset({"input_required"}))
+    assert sorted(parked["inputRequests"]) == ["first", "second"]
+    answer = {"action": "accept", "content": {"ok": True}}
+    await tasks.result("tasks/update", {"taskId": task_id, "inputResponses": {"first": answer}})
+    still = await tasks.get(task_id)
+    assert (still["status"], list(still["inputRequests"])) == ("input_required", ["second"])
+    await tasks.result("tasks/update", {"taskId": task_id, "inputResponses": {"second": answer}})
+    done = await tasks.wait_for(task_id, TERMINAL)
+    assert done["result"]["content"][0]["text"] == "both answered"

@@ -147,15 +147,15 @@ class Runs:
                 self._stop(task_id)  # pragma: no cover - only when the cancel message was lost
 
     async def _listen(self) -> None:
-        while self._running:
+        """Stop the tasks named on the cancel channel, until the store is closed."""
+        while True:
             try:
                 async with self._store().subscribe(CANCEL_CHANNEL) as messages:
                     async for _, message in messages:
-                        if message is not None:
+                        # None: the channel was interrupted; lease renewals read the record.
+                        if message is not None:  # pragma: no branch
                             self._stop(message.decode(errors="replace"))
-                        if not self._running:
-                            return
-                    return
+                return
             except StoreUnavailableError:  # pragma: no cover - the replica tests stop Redis
                 await asyncio.sleep(_RETRY_S)
 
