@@ -30,6 +30,12 @@ def replicas(redis_url: str) -> Iterator[Replicas]:
         yield running
 
 
+async def created_on(url: str, tool: str, arguments: dict[str, float] | None = None) -> str:
+    """Make a task on one replica, over a connection closed before that replica may die."""
+    async with httpx.AsyncClient(timeout=10) as direct:
+        return await TaskClient(direct, url).create(tool, arguments)
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10) as client:
@@ -59,10 +65,9 @@ async def test_a_task_made_on_one_replica_is_answered_and_cancelled_on_the_other
 async def test_a_task_whose_replica_is_killed_fails_within_the_lease(
     replicas: Replicas, http: httpx.AsyncClient
 ) -> None:
-    on_a = TaskClient(http, replicas.members[0].url)
     async with RoundRobinProxy(replicas.ports) as proxy:
         anywhere = TaskClient(http, proxy.url)
-        task_id = await on_a.create("work", {"seconds": 60})
+        task_id = await created_on(replicas.members[0].url, "work", {"seconds": 60})
         replicas.members[0].kill()
         failed = await anywhere.wait_for(task_id, TERMINAL, seconds=15)
         assert failed["status"] == "failed"
@@ -73,10 +78,9 @@ async def test_a_task_whose_replica_is_killed_fails_within_the_lease(
 async def test_a_parked_task_completes_after_its_replica_died(
     replicas: Replicas, http: httpx.AsyncClient
 ) -> None:
-    on_a = TaskClient(http, replicas.members[0].url)
     async with RoundRobinProxy(replicas.ports) as proxy:
         anywhere = TaskClient(http, proxy.url)
-        task_id = await on_a.create("ask")
+        task_id = await created_on(replicas.members[0].url, "ask")
         await anywhere.wait_for(task_id, PARKED)
         replicas.members[0].kill()
         await anywhere.result("tasks/update", {"taskId": task_id, "inputResponses": GO})
