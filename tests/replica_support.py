@@ -215,16 +215,19 @@ class RoundRobinProxy:
             try:
                 await _pipe(upstream, reply)
             finally:
+                # Closed before anything is awaited: a cancelled task must not leak it.
+                request.close()
                 forward.cancel()
                 await asyncio.gather(forward, return_exceptions=True)
-                request.close()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass  # the client went away, or sent no complete request head
         finally:
-            with contextlib.suppress(ConnectionError):
-                await reply.drain()
-            reply.close()
-            self._connections.discard(task)
+            try:
+                with contextlib.suppress(ConnectionError):
+                    await reply.drain()
+            finally:
+                reply.close()
+                self._connections.discard(task)
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """A connection to the next replica that accepts one (a stopped one is skipped)."""
