@@ -9,24 +9,20 @@ from `scripts/browser`; without it these tests skip, except under `CI=true`.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Final
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from http_mcp import MCPServer
 from http_mcp.types import Tool
+from tests.browser_support import chromium
 from tests.conftest import LiveServer, modern_request
 
-CHROMEDRIVER: Final = "/usr/bin/chromedriver"
 PAGE: Final = "<!doctype html><title>a page on another origin</title><p>calling MCP</p>"
 FETCH: Final = """
 const [url, body, headers, done] = arguments;
@@ -43,26 +39,9 @@ def status() -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    missing = None
-    if shutil.which("chromium") is None:
-        missing = "chromium is not installed (scripts/browser installs it)"
-    elif not Path(CHROMEDRIVER).is_file():
-        missing = f"{CHROMEDRIVER} is missing (package chromium-driver)"
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests need Chromium under CI: {missing}")
-        pytest.skip(missing)
-    os.environ.setdefault("SE_OFFLINE", "true")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_script_timeout(15)
-    try:
+    with chromium() as driver:
+        driver.set_script_timeout(15)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")
