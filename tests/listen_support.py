@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import httpx
 
-from tests.conftest import modern_request
+from tests.conftest import modern_meta, modern_request
 
 SUBSCRIPTION_ID: Final = "io.modelcontextprotocol/subscriptionId"
 KEEP_ALIVE: Final = ":"
@@ -33,10 +33,13 @@ class Listener:
         *,
         request_id: int | str = 7,
         headers: Mapping[str, str] | None = None,
+        capabilities: Mapping[str, Any] | None = None,
     ) -> None:
         body, routing = modern_request(
             "subscriptions/listen", {"notifications": dict(notifications)}, request_id
         )
+        if capabilities is not None:  # what the client declares, e.g. the tasks extension
+            body["params"]["_meta"] = modern_meta(capabilities)
         all_headers = {
             "accept": "application/json, text/event-stream",
             **routing,

@@ -7,15 +7,16 @@ through the proxy, which sends each request to the next replica.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import httpx
 import pytest
 
+from tests.listen_support import SUBSCRIPTION_ID, Listener
 from tests.redis_support import RedisServer
 from tests.replica_support import Replicas, RoundRobinProxy
-from tests.task_support import TERMINAL, TaskClient
+from tests.task_support import TERMINAL, WITH_TASKS, TaskClient
 
 pytestmark = pytest.mark.anyio
 
@@ -60,6 +61,46 @@ async def test_a_task_made_on_one_replica_is_answered_and_cancelled_on_the_other
         await anywhere.result("tasks/cancel", {"taskId": running})
         assert (await anywhere.wait_for(running, TERMINAL))["status"] == "cancelled"
         assert len(proxy.forwarded) == 3
+
+
+async def next_state(stream: Listener) -> Any:
+    """The next `notifications/tasks` on a listen stream: the task as it is now."""
+    message = await stream.next_message()
+    assert message["method"] == "notifications/tasks", message
+    assert message["params"]["_meta"] == {SUBSCRIPTION_ID: "on-b"}
+    return message["params"]
+
+
+async def test_a_listener_on_one_replica_hears_tasks_made_on_another_end_on_a_third(
+    replicas: Replicas, http: httpx.AsyncClient
+) -> None:
+    a, b, c = replicas.members
+    on_c = TaskClient(http, c.url)
+    parked = await created_on(a.url, "ask")
+    await on_c.wait_for(parked, PARKED)
+    running = await created_on(a.url, "work", {"seconds": 60})
+    wanted = {"taskIds": [parked, running]}
+    with anyio.fail_after(30):
+        async with Listener(
+            http, b.url, wanted, request_id="on-b", capabilities=WITH_TASKS
+        ) as on_b:
+            ack = await on_b.next_message()
+            now = [await next_state(on_b), await next_state(on_b)]
+            await on_c.result("tasks/update", {"taskId": parked, "inputResponses": GO})
+            answered = [await next_state(on_b), await next_state(on_b)]
+            await on_c.result("tasks/cancel", {"taskId": running})
+            cancelled = await next_state(on_b)
+    assert ack["params"]["notifications"] == {"taskIds": sorted([parked, running])}
+    assert [(s["taskId"], s["status"]) for s in now] == [
+        (parked, "input_required"),
+        (running, "working"),
+    ]
+    assert [(s["taskId"], s["status"]) for s in answered] == [
+        (parked, "working"),
+        (parked, "completed"),
+    ]
+    assert answered[1]["result"]["content"][0]["text"] == f"finished in {c.pid}"
+    assert (cancelled["taskId"], cancelled["status"]) == (running, "cancelled")
 
 
 async def test_a_task_whose_replica_is_killed_fails_within_the_lease(

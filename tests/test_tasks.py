@@ -389,3 +389,18 @@ async def test_a_partial_answer_leaves_the_other_request_outstanding(tasks: Task
     await tasks.result("tasks/update", {"taskId": task_id, "inputResponses": {"second": answer}})
     done = await tasks.wait_for(task_id, TERMINAL)
     assert done["result"]["content"][0]["text"] == "both answered"
+
+
+async def test_tools_added_while_serving_leave_tasks_working(gates: Gates) -> None:
+    def later() -> str:
+        return "later"
+
+    server = build(gates)
+    await server.add(Tool(func=later))
+    transport = httpx.ASGITransport(app=starlette_app(server))
+    async with httpx.AsyncClient(transport=transport) as client:
+        tasks = TaskClient(client, URL, scopes="")
+        parked = await tasks.create("ask")
+        assert (await tasks.wait_for(parked, frozenset({"input_required"})))["taskId"] == parked
+        discovered = await tasks.result("server/discover", {})
+    assert discovered["capabilities"]["extensions"] == {EXTENSION: {}}

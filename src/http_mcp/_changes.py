@@ -3,7 +3,8 @@
 A change is published once on the store's channel `CHANNEL` and reaches every process that has
 a listener open: the store multiplexes one subscription per process, so a replica that nobody
 listens to makes no store call at all. Each listener (a `subscriptions/listen` stream) keeps
-only the changes it asked for and may see.
+only the changes it asked for and may see. A task's new state travels the same way (kind
+`"task"`), published only for tasks someone listens to (`_tasks`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import anyio
@@ -24,7 +25,9 @@ CHANNEL: Final = "http-mcp:changes"
 SUBSCRIPTION_ID: Final = "io.modelcontextprotocol/subscriptionId"
 ACKNOWLEDGED: Final = "notifications/subscriptions/acknowledged"
 UPDATED: Final = "notifications/resources/updated"
+TASK_STATUS: Final = "notifications/tasks"
 RESOURCE: Final = "resource"
+TASK: Final = "task"
 
 # The listen filter's switch for each list, and the notification announcing its change.
 LISTS: Final = {
@@ -37,22 +40,27 @@ _SWITCHES: Final = {switch: kind for kind, (switch, _) in LISTS.items()}
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change: a list (`kind` "tools", "prompts", "resources"), or one resource's content.
+    """One change: a list, one resource's content, or one task's state.
 
     Attributes:
-        kind: `"tools"`, `"prompts"`, `"resources"`, or `"resource"` for a content update.
+        kind: `"tools"`, `"prompts"`, `"resources"`, `"resource"` for a content update, or
+            `"task"` for a task's new state.
         uri: The updated resource's URI (kind `"resource"` only).
+        task: The task as `tasks/get` shows it now, without `resultType` (kind `"task"` only).
     """
 
     kind: str
     uri: str | None = None
+    task: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def encode(self) -> bytes:
         """The change as the JSON published on the bus."""
         body: dict[str, Any] = {"kind": self.kind}
         if self.uri is not None:
             body["uri"] = self.uri
-        return json.dumps(body, separators=(",", ":")).encode()
+        if self.task is not None:
+            body["task"] = self.task
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
     @classmethod
     def decode(cls, data: bytes) -> Change | None:
@@ -64,6 +72,10 @@ class Change:
         kind = body.get("kind") if isinstance(body, dict) else None
         if kind in LISTS:
             return cls(kind)
+        if kind == TASK:
+            task = body.get("task")
+            valid = isinstance(task, dict) and isinstance(task.get("taskId"), str)
+            return cls(TASK, task=task) if valid else None
         uri = body.get("uri") if kind == RESOURCE else None
         return cls(RESOURCE, uri) if isinstance(uri, str) else None
 
@@ -71,6 +83,8 @@ class Change:
         """The notification announcing it: method and params (without `_meta`)."""
         if self.kind == RESOURCE:
             return UPDATED, {"uri": self.uri}
+        if self.task is not None:
+            return TASK_STATUS, dict(self.task)
         return LISTS[self.kind][1], {}
 
 
@@ -81,16 +95,25 @@ class Interest:
     Attributes:
         lists: The lists whose changes it gets (`"tools"`, `"prompts"`, `"resources"`).
         uris: The resources whose updates it gets, all readable by the caller.
+        task_ids: The tasks whose states it gets, all the caller's own.
     """
 
     lists: frozenset[str]
     uris: frozenset[str]
+    task_ids: frozenset[str] = frozenset()
 
     @classmethod
     def parse(
-        cls, notifications: Any, scopes: frozenset[str], resources: Sequence[RegisteredResource]
+        cls,
+        notifications: Any,
+        scopes: frozenset[str],
+        resources: Sequence[RegisteredResource],
+        *,
+        changes: bool = True,
     ) -> Interest:
-        """The interest a `subscriptions/listen` request's `notifications` param names.
+        """The lists and resources a `subscriptions/listen` request's `notifications` names.
+
+        With `changes` false (the server sends no change notifications) none is honoured.
 
         Raises:
             JSONRPCError: the filter is not an object, a switch is not a boolean, or
@@ -110,20 +133,26 @@ class Interest:
             raise JSONRPCError(
                 INVALID_PARAMS, "Invalid params: resourceSubscriptions must be a list of URIs"
             )
+        if not changes:
+            return cls(frozenset(), frozenset())
         readable = frozenset(uri for uri in wanted if find(resources, uri, scopes) is not None)
         return cls(frozenset(lists), readable)
 
     def honoured(self) -> dict[str, Any]:
-        """The filter as acknowledged: the switches it keeps, the URIs the caller can read."""
+        """The filter as acknowledged: the switches it keeps, the URIs and tasks it follows."""
         filter_: dict[str, Any] = {LISTS[kind][0]: True for kind in sorted(self.lists)}
         if self.uris:
             filter_["resourceSubscriptions"] = sorted(self.uris)
+        if self.task_ids:
+            filter_["taskIds"] = sorted(self.task_ids)
         return filter_
 
     def wants(self, change: Change) -> bool:
         """Whether a listener with this interest is told of `change`."""
         if change.kind == RESOURCE:
             return change.uri in self.uris
+        if change.task is not None:
+            return change.task["taskId"] in self.task_ids
         return change.kind in self.lists
 
 

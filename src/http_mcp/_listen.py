@@ -1,21 +1,31 @@
-"""`subscriptions/listen` (2026-07-28): one long-lived stream of the changes a client asked for."""
+"""`subscriptions/listen` (2026-07-28): one long-lived stream of the changes a client asked for.
+
+With the tasks extension, `taskIds` names tasks to follow: the caller's own are honoured (others
+are left out of the acknowledgement, as if they did not exist), their states now are sent right
+after the acknowledgement, then each change as `notifications/tasks`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, Final
 
 from http_mcp._call import Call, method_not_found
 from http_mcp._changes import (
     ACKNOWLEDGED,
     SUBSCRIPTION_ID,
+    TASK_STATUS,
     FeedInterruptedError,
     Following,
     Interest,
     tagged,
 )
 from http_mcp._context import Notify
+from http_mcp._tasks import extension_required, negotiated
 from http_mcp.exceptions import StoreUnavailableError
-from http_mcp.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, JSONRPCError
+from http_mcp.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, JSONRPCError
+
+MAX_TASK_IDS: Final = 100
 
 _NO_STREAM = (
     "subscriptions/listen is answered with an event stream: "
@@ -27,19 +37,30 @@ _INTERRUPTED = "The change feed was interrupted and changes may have been missed
 
 async def listen(call: Call) -> dict[str, Any]:
     """Acknowledge the honoured filter, then forward matching changes until the stream ends."""
-    bus = call.registry.bus
+    registry = call.registry
+    bus = registry.bus
     if bus is None:
         raise method_not_found(call.message.method)
     notify = call.context.notify
     if notify is None:
         raise JSONRPCError(INVALID_REQUEST, _NO_STREAM)
+    notifications = call.params.get("notifications")
     interest = Interest.parse(
-        call.params.get("notifications"), call.scopes, call.registry.resources
+        notifications, call.scopes, registry.resources, changes=registry.notifying
     )
+    task_ids = _task_ids(call, notifications)
     try:
         async with bus.follow() as following:
+            states: list[dict[str, Any]] = []
+            if registry.tasks is not None and task_ids:
+                states = await registry.tasks.watch(call, task_ids)
+                followed = frozenset(state["taskId"] for state in states)
+                interest = dataclasses.replace(interest, task_ids=followed)
             await notify(ACKNOWLEDGED, tagged({"notifications": interest.honoured()}, call.id))
-            await _forward(following, interest, notify, call.id)
+            for state in states:
+                await notify(TASK_STATUS, tagged(state, call.id))
+            sent = {state["taskId"]: state for state in states}
+            await _forward(following, interest, notify, call.id, sent)
     except StoreUnavailableError:
         raise JSONRPCError(INTERNAL_ERROR, _UNAVAILABLE) from None
     except FeedInterruptedError:
@@ -47,9 +68,45 @@ async def listen(call: Call) -> dict[str, Any]:
     return {"_meta": {SUBSCRIPTION_ID: call.id}}
 
 
-async def _forward(following: Following, interest: Interest, notify: Notify, sid: Any) -> None:
+def _task_ids(call: Call, notifications: Any) -> list[str]:
+    """The `taskIds` asked for, once the client is known to speak the tasks extension.
+
+    A server without task tools offers no extension: it ignores `taskIds`, as any key it
+    does not know.
+
+    Raises:
+        JSONRPCError: the client did not declare the extension (-32021), or `taskIds` is
+            not a list of at most `MAX_TASK_IDS` strings (-32602).
+    """
+    wanted = notifications.get("taskIds")  # an object: `Interest.parse` checked
+    if wanted is None or call.registry.tasks is None:
+        return []
+    if not negotiated(call):
+        raise extension_required("taskIds in subscriptions/listen")
+    if not isinstance(wanted, list) or not all(isinstance(task_id, str) for task_id in wanted):
+        raise JSONRPCError(INVALID_PARAMS, "Invalid params: taskIds must be a list of task ids")
+    if len(wanted) > MAX_TASK_IDS:
+        raise JSONRPCError(
+            INVALID_PARAMS, f"Invalid params: taskIds names more than {MAX_TASK_IDS} tasks"
+        )
+    return wanted
+
+
+async def _forward(
+    following: Following,
+    interest: Interest,
+    notify: Notify,
+    sid: Any,
+    last_sent: dict[str, dict[str, Any]],
+) -> None:
     while not following.ended:
         change = await following.next()
-        if change is not None and interest.wants(change):
-            method, params = change.notification()
-            await notify(method, tagged(params, sid))
+        if change is None or not interest.wants(change):
+            continue
+        method, params = change.notification()
+        if change.task is not None:
+            # A change published while the listen began is also in the state sent first.
+            if last_sent.get(params["taskId"]) == params:
+                continue
+            last_sent[params["taskId"]] = params
+        await notify(method, tagged(params, sid))

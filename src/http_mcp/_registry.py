@@ -65,6 +65,11 @@ class Registry:
         self.result_meta: dict[str, Any] = {META_SERVER_INFO: server_info}
         self.load(tools, prompts, resources)
         self.bus: Bus | None = None
+        """Carries changes to listeners: list changes, and task states (set by the server)."""
+        self.notifying = False
+        """Whether list and resource changes are delivered (`deliver_changes`)."""
+        self.tasks: Tasks | None = None
+        """Task records, when a tool runs as a task (set by the server)."""
         self.capabilities = CAPABILITIES
         self.legacy_capabilities = CAPABILITIES
 
@@ -90,12 +95,10 @@ class Registry:
         self.discover_hints = self.cache_hints([*tools, *prompts, *resources])
         self._visible: dict[tuple[str, frozenset[str]], Sequence[Listed]] = {}
         self._pages: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
-        self.tasks: Tasks | None = None
-        """Task records, when a tool runs as a task (set by the server)."""
 
-    def deliver_changes(self, bus: Bus) -> None:
-        """Carry change notifications on `bus`, and advertise them at 2026-07-28."""
-        self.bus = bus
+    def deliver_changes(self) -> None:
+        """Deliver change notifications (on `bus`), and advertise them at 2026-07-28."""
+        self.notifying = True
         self.capabilities = NOTIFYING_CAPABILITIES
 
     def changed(self, change: Change) -> None:

@@ -4,10 +4,15 @@ A task's record lives in the server's store under `task:{id}`, so any replica an
 `tasks/get`, `tasks/update` and `tasks/cancel`. The run itself happens on the replica that
 accepted the call, or took the last answer to a parked task (`_task_runs`). Status changes go
 through `Store.update`, which refuses to leave a terminal state.
+
+A task someone listens to (`subscriptions/listen` with `taskIds`) is marked `watched` in its
+record; from then on every change to it is also published on the change channel, from whichever
+replica makes it. A task nobody listens to costs no more than its record.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -17,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from http_mcp._call import Call
+from http_mcp._changes import CHANNEL, TASK, Change
 from http_mcp._input import InputRequired
 from http_mcp._task_runs import Runs
 from http_mcp._tools import RegisteredTool
@@ -42,6 +48,7 @@ _WIRE_FIELDS: Final = (
     "pollIntervalMs",
 )
 _STORE_DOWN: Final = "Tasks are unavailable: the server cannot reach its task store; try again."
+_MAX_ID_LENGTH: Final = 100
 REPLICA_LOST: Final = "The server running this task stopped before it finished."
 
 Record = dict[str, Any]
@@ -213,10 +220,14 @@ class Tasks:
     async def _change(
         self, task_id: str, change: Callable[[Record], Record | None]
     ) -> Record | None:
+        before: list[dict[str, Any]] = []
+
         def apply(raw: bytes | None) -> bytes | None:
             if raw is None:
                 return None
-            changed = change(json.loads(raw))
+            current = json.loads(raw)
+            before[:] = [_shown(current)]
+            changed = change(current)
             return None if changed is None else _dump(changed)
 
         try:
@@ -226,7 +237,45 @@ class Tasks:
         if not outcome.changed or outcome.value is None:
             return None
         loaded: Record = json.loads(outcome.value)
+        # A client is told what it would see change, not a cancel merely asked for.
+        if loaded.get("watched") and [_shown(loaded)] != before:
+            await self._announce(loaded)
         return loaded
+
+    async def _announce(self, record: Record) -> None:
+        """Tell the listeners of a watched task, on every replica, its new state."""
+        change = Change(TASK, task=status(record))
+        with contextlib.suppress(StoreUnavailableError):  # their streams end: the store is away
+            await self._store().publish(CHANNEL, change.encode())
+
+    async def watch(self, call: Call, task_ids: list[str]) -> list[dict[str, Any]]:
+        """Mark the caller's tasks among `task_ids` watched; their states now, for the listener.
+
+        Unknown, expired and foreign ids are left out, as if they did not exist. A change made
+        after this returns is published (`_change`); one made before is in the state returned.
+
+        Raises:
+            StoreUnavailableError: the store could not be reached.
+        """
+        owner = owner_of(call)
+
+        def mark(current: bytes | None) -> bytes | None:
+            if current is None:
+                return None
+            record = json.loads(current)
+            if record.get("watched") or not secrets.compare_digest(record["owner"], owner):
+                return None
+            return _dump({**record, "watched": True})
+
+        states = []
+        for task_id in dict.fromkeys(task_ids):
+            if len(task_id) > _MAX_ID_LENGTH:
+                continue
+            outcome = await self._store().update(_key(task_id), mark)
+            record = None if outcome.value is None else json.loads(outcome.value)
+            if record is not None and secrets.compare_digest(record["owner"], owner):
+                states.append(status(record))
+        return states
 
     async def _load(self, call: Call) -> Record:
         """The caller's task named by `taskId`, after the capability check."""
@@ -236,7 +285,7 @@ class Tasks:
         if not isinstance(task_id, str):
             raise JSONRPCError(INVALID_PARAMS, "Invalid params: taskId must be a string")
         try:
-            raw = await self._store().get(_key(task_id)) if len(task_id) <= 100 else None
+            raw = await self._store().get(_key(task_id)) if len(task_id) <= _MAX_ID_LENGTH else None
         except StoreUnavailableError:
             raise JSONRPCError(INTERNAL_ERROR, _STORE_DOWN) from None
         record: Record | None = None if raw is None else json.loads(raw)
@@ -286,6 +335,20 @@ def detailed(record: Record) -> dict[str, Any]:
     elif status == "failed":
         result["error"] = record["error"]
     return result
+
+
+def status(record: Record) -> dict[str, Any]:
+    """What `notifications/tasks` carries: the task as `tasks/get` shows it, but `resultType`."""
+    shown = detailed(record)
+    del shown["resultType"]
+    return shown
+
+
+def _shown(record: Record) -> dict[str, Any]:
+    """What a client sees of a task, but the time of its last update."""
+    shown = detailed(record)
+    del shown["lastUpdatedAt"]
+    return shown
 
 
 def _touched(record: Record) -> Record:

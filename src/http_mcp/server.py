@@ -80,7 +80,9 @@ class MCPServer:
             listener of every replica sharing it. Off: those calls do nothing.
         keepalive_s: How often (seconds) an idle listen stream gets a keep-alive comment.
         task_ttl_ms: How long a task (a call to a tool declared with `task=`) stays readable,
-            from its creation; the client sees it as `ttlMs`.
+            from its creation; the client sees it as `ttlMs`. With task tools,
+            `subscriptions/listen` also follows the caller's tasks named in `taskIds`
+            (`notifications/tasks`), whatever `notifications` says.
         task_poll_interval_ms: How often clients are asked to poll a task (`pollIntervalMs`).
         task_lease_ms: How soon a task whose server stopped is reported `failed`: the
             running server renews a lease of this length every third of it.
@@ -159,10 +161,9 @@ class MCPServer:
             list_ttl_ms=list_ttl_ms,
             codec=RequestStateCodec(request_state_key),
         )
-        self._bus: Bus | None = None
+        self._notifications = notifications
         if notifications:
-            self._bus = Bus(lambda: self.store, self._registry.changed)
-            self._registry.deliver_changes(self._bus)
+            self._registry.deliver_changes()
         if any(t.tool.task is not None for t in registered_tools):
             for field, value in (
                 ("task_ttl_ms", task_ttl_ms),
@@ -177,6 +178,9 @@ class MCPServer:
                 poll_interval_ms=task_poll_interval_ms,
                 lease_ms=task_lease_ms,
             )
+        self._bus: Bus | None = None
+        if notifications or self._registry.tasks is not None:
+            self._bus = self._registry.bus = Bus(lambda: self.store, self._registry.changed)
         self._result_meta = self._registry.result_meta
         self._max_message_size = max_message_size
         layers = check_middleware(middleware)
@@ -350,7 +354,7 @@ class MCPServer:
             self._bus.end_all()
 
     async def _publish(self, change: Change) -> None:
-        if self._bus is not None:
+        if self._notifications and self._bus is not None:
             await self._bus.publish(change)
 
     @asynccontextmanager
