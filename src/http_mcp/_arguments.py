@@ -59,7 +59,12 @@ class Arguments(Generic[TInputs]):
 
     @property
     def client_capabilities(self) -> Mapping[str, Any]:
-        """What the client declared it can do (2026-07-28; empty at the handshake wire)."""
+        """What the client declared it can do.
+
+        At 2026-07-28 each request declares it; at the handshake revisions it is what the
+        client declared at `initialize` when the transport remembers it (STDIO, or HTTP with
+        `MCPServer(back_channel=True)`), else empty.
+        """
         return self.input_round.client_capabilities
 
     @property

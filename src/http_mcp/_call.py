@@ -67,7 +67,8 @@ class Call:
         registry: What the server offers (tools, prompts, resources, list caches).
         version: The protocol revision it is answered under.
         modern: Whether that revision is the stateless 2026-07-28 one.
-        client_capabilities: What the client declared (2026-07-28; empty at the handshake).
+        client_capabilities: What the client declared: with each request at 2026-07-28; at
+            the handshake, at `initialize`, when the transport remembers it (else empty).
         client_info: The client's `clientInfo` from `_meta`, when it sent one.
     """
 

@@ -38,6 +38,10 @@ class RequestContext:
         cancelled: Set it when the client goes away or cancels: a running sync tool sees it
             through `Arguments.cancelled`. Interrupting async work is the transport's part
             (cancel the task awaiting `handle`).
+        client_capabilities: At the handshake revisions, the capabilities the client declared
+            at `initialize`, when the transport remembers them (over HTTP they travel in the
+            `Mcp-Session-Id`; a STDIO pipe keeps them). `None`: unknown. Ignored at
+            2026-07-28, where each request declares its own.
 
     Example:
         ```python
@@ -52,6 +56,7 @@ class RequestContext:
     headers: Mapping[str, str] | None = None
     notify: Notify | None = None
     cancelled: CancelFlag = field(default_factory=CancelFlag)
+    client_capabilities: Mapping[str, Any] | None = None
 
     @property
     def http_request(self) -> Request:

@@ -75,7 +75,9 @@ def negotiate(
     header_version = context.protocol_version
     if not is_modern(message, header_version):
         version = header_version or DEFAULT_LEGACY_VERSION
-        return Call(message, context, method, registry, version, False, _NO_CAPABILITIES, None)
+        declared = context.client_capabilities
+        capabilities = _NO_CAPABILITIES if declared is None else declared
+        return Call(message, context, method, registry, version, False, capabilities, None)
     meta = message.params.get("_meta")
     if not isinstance(meta, dict):
         if header_version is not None and header_version not in SUPPORTED_VERSIONS:

@@ -53,11 +53,11 @@ class RequestStateCodec:
                 "refused; give every replica the same MCPServer(request_state_key=...)"
             )
 
-    def seal(self, purpose: str, data: Any) -> str:
+    def seal(self, purpose: str, data: Any, *, max_age_seconds: int | None = None) -> str:
+        """`data` signed for `purpose`, valid for the codec's max age or `max_age_seconds`."""
         self.warn_if_random()
-        payload = to_json(
-            {"v": _VERSION, "p": purpose, "e": int(time.time()) + self._max_age, "d": data}
-        )
+        age = self._max_age if max_age_seconds is None else max_age_seconds
+        payload = to_json({"v": _VERSION, "p": purpose, "e": int(time.time()) + age, "d": data})
         return f"{_encode(payload)}.{_encode(self._sign(payload))}"
 
     def open(self, purpose: str, token: Any) -> Any:

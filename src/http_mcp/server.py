@@ -24,6 +24,7 @@ from http_mcp._protocol import acknowledge, negotiate
 from http_mcp._registry import Registry, address
 from http_mcp._request_state import RequestStateCodec
 from http_mcp._resources import RegisteredResource, Resource, ResourceTemplate
+from http_mcp._sessions import Sessions
 from http_mcp._tasks import Tasks
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import JSONRPCError, Message, Request
@@ -86,6 +87,16 @@ class MCPServer:
         task_poll_interval_ms: How often clients are asked to poll a task (`pollIntervalMs`).
         task_lease_ms: How soon a task whose server stopped is reported `failed`: the
             running server renews a lease of this length every third of it.
+        back_channel: At the handshake revisions (2025-11-25 and older) over HTTP, send the
+            requests of a tool or prompt returning `InputRequired` to the client on the
+            call's event stream and continue with its answers, which may reach any replica
+            sharing the store (a shared store is then needed across processes). `initialize`
+            then answers with an `Mcp-Session-Id` that holds only the capabilities the client
+            declared, sealed with `request_state_key`: never stored, never required. Off: such
+            a call ends with an error result naming protocol 2026-07-28. STDIO always asks
+            the client on its pipe at the handshake revisions; 2026-07-28 is never affected.
+        back_channel_timeout_s: How long a call waits for the client to answer the requests
+            sent on the back channel (HTTP or STDIO) before it ends with an error.
 
     Example:
         ```python
@@ -123,6 +134,8 @@ class MCPServer:
         task_ttl_ms: int = 3_600_000,
         task_poll_interval_ms: int = 1_000,
         task_lease_ms: int = 15_000,
+        back_channel: bool = False,
+        back_channel_timeout_s: float = 60.0,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -135,6 +148,8 @@ class MCPServer:
             raise ValueError("max_message_size must be a positive number of bytes")
         if keepalive_s <= 0:
             raise ValueError("keepalive_s must be a positive number of seconds")
+        if back_channel_timeout_s <= 0:
+            raise ValueError("back_channel_timeout_s must be a positive number of seconds")
         if store is not None and not isinstance(store, Store):
             raise TypeError(f"MCPServer store must be a Store (http_mcp.stores), got {store!r}")
         registered_tools = tuple(RegisteredTool.build(t) for t in tools)
@@ -151,6 +166,7 @@ class MCPServer:
         self._store = store
         # Read by the command line, to warn at start-up when several workers cannot share it.
         self._shares_request_state_key = request_state_key is not None
+        codec = RequestStateCodec(request_state_key)
         self._registry = Registry(
             server_info=info,
             instructions=instructions,
@@ -159,9 +175,11 @@ class MCPServer:
             resources=registered_resources,
             page_size=page_size,
             list_ttl_ms=list_ttl_ms,
-            codec=RequestStateCodec(request_state_key),
+            codec=codec,
         )
         self._notifications = notifications
+        self._sessions = Sessions(codec) if back_channel else None
+        self._back_channel_timeout_s = back_channel_timeout_s
         if notifications:
             self._registry.deliver_changes()
         if any(t.tool.task is not None for t in registered_tools):
@@ -194,6 +212,7 @@ class MCPServer:
             allowed_origins=allowed_origins,
             trust_forwarded_headers=trust_forwarded_headers,
             keepalive_s=keepalive_s,
+            sessions=self._sessions,
         )
 
     def __repr__(self) -> str:
@@ -263,9 +282,12 @@ class MCPServer:
         Then every process serving this server must reach the same store, and
         `http-mcp run --workers N` refuses a store that is not shared. Change notifications
         (`notifications=True`) need one: a change made in one worker must reach the
-        listeners of the others.
+        listeners of the others; so do tasks, and the back channel (`back_channel=True`): a
+        client's answer may reach another worker than the one waiting for it.
         """
-        return self._bus is not None or self._registry.tasks is not None
+        return (
+            self._bus is not None or self._registry.tasks is not None or self._sessions is not None
+        )
 
     async def notify_tools_changed(self) -> None:
         """Tell every listening client, on every replica sharing the store, that tools changed.

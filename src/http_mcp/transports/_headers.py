@@ -17,13 +17,14 @@ _SSE_TYPES: Final = (b"text/event-stream", b"text/*", b"*/*")
 
 
 # What `Headers` looks for, by lower-case name.
-_HOST, _ORIGIN, _CONTENT_TYPE, _ACCEPT, _LENGTH, _ROUTING = range(6)
+_HOST, _ORIGIN, _CONTENT_TYPE, _ACCEPT, _LENGTH, _ROUTING, _SESSION = range(7)
 _WANTED: Final = {
     b"host": _HOST,
     b"origin": _ORIGIN,
     b"content-type": _CONTENT_TYPE,
     b"accept": _ACCEPT,
     b"content-length": _LENGTH,
+    b"mcp-session-id": _SESSION,
     **dict.fromkeys(_ROUTING_HEADERS, _ROUTING),
 }
 
@@ -34,7 +35,7 @@ class Headers:
     `host` and `origin` join repeated values with commas, and so does `Accept` before it is
     read into `accepts_json` and `accepts_sse`; `routing` holds the MCP routing and
     `Mcp-Param-*` headers by lower-case name, and `duplicate` says whether one of them came
-    twice.
+    twice. `session_id` is the `Mcp-Session-Id` (the last one, if repeated).
     """
 
     __slots__ = (
@@ -46,10 +47,11 @@ class Headers:
         "length",
         "origin",
         "routing",
+        "session_id",
     )
 
     def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
-        host = origin = accept = None
+        host = origin = accept = session_id = None
         content_type = length = b""
         routing: dict[str, str] = {}
         duplicate = False
@@ -71,6 +73,8 @@ class Headers:
                 content_type = value
             elif kind == _ACCEPT:
                 accept = value if accept is None else accept + b"," + value
+            elif kind == _SESSION:
+                session_id = value
             else:
                 length = value
         self.host: bytes | None = host
@@ -81,6 +85,7 @@ class Headers:
         self.length: bytes = length
         self.routing = routing
         self.duplicate = duplicate
+        self.session_id: bytes | None = session_id
 
 
 _ACCEPTED: dict[bytes, tuple[bool, bool]] = {}

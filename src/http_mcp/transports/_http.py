@@ -15,9 +15,10 @@ from starlette.types import Message as ASGIMessage
 from starlette.types import Receive, Scope, Send
 
 from http_mcp._concurrency import until_disconnect
-from http_mcp._context import RequestContext
+from http_mcp._context import Reply, RequestContext
 from http_mcp._dispatch import METHODS
-from http_mcp._protocol import HEADER_PROTOCOL_VERSION, LEGACY_VERSIONS
+from http_mcp._protocol import HEADER_PROTOCOL_VERSION, LEGACY_VERSIONS, is_modern
+from http_mcp._sessions import Sessions
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -27,6 +28,7 @@ from http_mcp.jsonrpc import (
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
     JSONRPCError,
+    Message,
     error_bytes,
     parse,
 )
@@ -52,6 +54,10 @@ _ALWAYS_400: Final = frozenset(
 )
 _MODERN_STATUS: Final = {INVALID_PARAMS: 400, METHOD_NOT_FOUND: 404}
 _DUPLICATE_TEXT: Final = "Header mismatch: a routing header appears more than once"
+_UNKNOWN_SESSION: Final = (
+    "Session not found: this Mcp-Session-Id was not issued by this server, or it has expired; "
+    "initialize again (or send no Mcp-Session-Id)"
+)
 
 
 def http_status(error_code: int | None, modern: bool) -> int:
@@ -83,8 +89,10 @@ class HTTPApp:
         allowed_origins: Sequence[str] | None = None,
         trust_forwarded_headers: bool = False,
         keepalive_s: float = 15.0,
+        sessions: Sessions | None = None,
     ) -> None:
         self.server = server
+        self._sessions = sessions
         self._keepalive_s = keepalive_s
         self._handle = server.handle
         self._max_message_size = max_message_size
@@ -130,6 +138,13 @@ class HTTPApp:
             request_id = message.id if isinstance(message, JSONRPCRequest) else None
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
+        declared = None
+        if self._sessions is not None and headers.session_id is not None:
+            declared = _declared(self._sessions, message, headers.session_id, routing)
+            if declared is False:
+                request_id = message.id if isinstance(message, JSONRPCRequest) else None
+                await _send(send, 404, error_bytes(request_id, INVALID_REQUEST, _UNKNOWN_SESSION))
+                return
         method = METHODS.get(message.method) if isinstance(message, JSONRPCRequest) else None
         streams = method is not None and method.streams
         runs_user_code = method is not None and (method.runs_user_code or streams)
@@ -140,9 +155,16 @@ class HTTPApp:
             routing.get(HEADER_PROTOCOL_VERSION),
             routing,
             None if stream is None else stream.notify,
+            client_capabilities=declared if isinstance(declared, dict) else None,
         )
         if not runs_user_code:
             reply = await self._handle(message, context)
+            if reply is not None and self._sessions is not None:
+                session = _issued(self._sessions, message, reply)
+                if session is not None:
+                    status = http_status(reply.error_code, reply.modern)
+                    await _send(send, status, reply.body, [(b"mcp-session-id", session)])
+                    return
         else:
             work = self._handle(message, context)
             if streams and stream is not None:
@@ -159,6 +181,28 @@ class HTTPApp:
 
 
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
+
+
+def _declared(
+    sessions: Sessions, message: Message, session_id: bytes, routing: dict[str, str]
+) -> dict[str, Any] | bool | None:
+    """What a handshake request's session id says the client declared; `False`: it is not ours.
+
+    At 2026-07-28 the header means nothing (`None`): each request declares its own.
+    """
+    if is_modern(message, routing.get(HEADER_PROTOCOL_VERSION)):
+        return None
+    declared = sessions.open(session_id.decode("latin-1"))
+    return False if declared is None else dict(declared)
+
+
+def _issued(sessions: Sessions, message: Message, reply: Reply) -> bytes | None:
+    """The `Mcp-Session-Id` answering a successful `initialize`, else `None`."""
+    if reply.error_code is not None or not isinstance(message, JSONRPCRequest):
+        return None
+    if message.method != "initialize":
+        return None
+    return sessions.issue(message.params["capabilities"]).encode("ascii")
 
 
 def _refusal(method: str, headers: Headers, limit: int) -> Refusal | None:
