@@ -594,6 +594,7 @@ server = MCPServer(
     ),
     request_state_key=REQUEST_STATE_KEY,
     notifications=True,
+    back_channel=True,
 )
 
 app = Starlette(routes=[Route("/mcp", server.app)])

@@ -151,9 +151,7 @@ async def test_without_the_back_channel_a_session_id_is_ignored(wire_of: WireOf)
 async def test_delete_with_a_session_id_is_answered_405(wire_of: WireOf) -> None:
     wire = wire_of(make_server())
     session = await session_of(wire)
-    response = await wire.client.delete(
-        "http://127.0.0.1/mcp", headers={"mcp-session-id": session}
-    )
+    response = await wire.client.delete("http://127.0.0.1/mcp", headers={"mcp-session-id": session})
     assert response.status_code == 405
 
 
@@ -193,5 +191,6 @@ async def test_the_sdk_client_sends_its_session_id_back_and_closes_cleanly(live:
     assert result.content[0].text == "none"  # type: ignore[union-attr]
     posts = [session for method, session in seen if method == "POST"]
     assert posts[0] is None  # initialize
-    assert posts[-1] is not None and posts.count(posts[-1]) == len(posts) - 1
+    assert posts[-1] is not None
+    assert posts.count(posts[-1]) == len(posts) - 1
     assert ("DELETE", posts[-1]) in seen  # answered 405, which the client accepts
