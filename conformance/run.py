@@ -4,8 +4,8 @@
 
 Installs the pinned suite and Node 22 into `.tools/conformance` (npm registry only), serves
 `conformance.fixtures:app` on a free loopback port, runs the three runs below, prints one
-`conformance <run>: N passed, M failed` line each and exits non-zero when a scenario outside
-the run's baseline fails or warns, or when a baseline entry has started passing.
+`conformance <run>: N passed, M failed` line each and exits non-zero when any scenario fails
+or warns: no run has a baseline of expected failures any more.
 
 The `tasks-*` scenarios (the tasks extension, not scored by any revision) run one by one with
 `--force`, against the fixture on the in-process store and again on a Redis store (a
@@ -58,27 +58,19 @@ class Run:
     name: str
     package: str
     arguments: tuple[str, ...]
-    baseline: Path | None
     scored_from: str | None = None
     on_redis: bool = False
 
 
 RUNS = (
-    Run("2026-07-28", "conformance-alpha", ("--requirements", "2026-07-28"), None, "2026-07-28"),
-    Run(
-        "2025-11-25",
-        "conformance-alpha",
-        ("--requirements", "2025-11-25"),
-        HERE / "baseline-2025-11-25.yml",
-        "2025-11-25",
-    ),
-    Run("0.1.16", "conformance-016", ("--suite", "all"), HERE / "baseline-0.1.16.yml"),
+    Run("2026-07-28", "conformance-alpha", ("--requirements", "2026-07-28"), "2026-07-28"),
+    Run("2025-11-25", "conformance-alpha", ("--requirements", "2025-11-25"), "2025-11-25"),
+    Run("0.1.16", "conformance-016", ("--suite", "all")),
     # Change notifications travel through the store: once more with replicas' Redis store.
     Run(
         "2026-07-28 server-stateless on Redis",
         "conformance-alpha",
         ("--scenario", "server-stateless"),
-        None,
         on_redis=True,
     ),
 )
@@ -240,27 +232,20 @@ def wait_until_serving(url: str, server: subprocess.Popen[bytes]) -> None:
 def execute(run: Run, node: Path, url: str, results: Path) -> bool:
     script = TOOLS / "node_modules" / run.package / "dist" / "index.js"
     command = [str(node), str(script), "server", "--url", url, *run.arguments, "-o", str(results)]
-    baseline = run.baseline or _empty_baseline(results)
-    command += ["--expected-failures", str(baseline)]
+    command += ["--expected-failures", str(_empty_baseline(results))]
     env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     log = results.parent / f"{run.name}.log"
     log.write_text(output.stdout + output.stderr)
     verdicts = scenario_verdicts(results)
     scored = _scored(run, verdicts)
-    expected = _baseline_entries(baseline)
     passed = [s for s in scored if verdicts.get(s) == "pass"]
     failing = [s for s in scored if verdicts.get(s) != "pass"]
-    unexpected = [s for s in failing if s not in expected]
-    stale = [s for s in expected if s in verdicts and verdicts[s] == "pass"]
     pending = [s for s in PENDING_AT_2026 if run.name == "2026-07-28" and verdicts.get(s) != "pass"]
-    note = f" ({len(failing)} in the baseline)" if failing and not unexpected else ""
-    print(f"conformance {run.name}: {len(passed)} passed, {len(failing)} failed{note}")  # noqa: T201
-    for scenario in unexpected + pending:
+    print(f"conformance {run.name}: {len(passed)} passed, {len(failing)} failed")  # noqa: T201
+    for scenario in failing + pending:
         print(f"  FAILED {scenario}: {verdicts.get(scenario, 'not run')}")  # noqa: T201
-    for scenario in stale:
-        print(f"  STALE baseline entry {scenario}: it passes now; remove it")  # noqa: T201
-    ok = output.returncode == 0 and not unexpected and not stale and not pending
+    ok = output.returncode == 0 and not failing and not pending
     if not ok:
         print(output.stdout[-4000:] + output.stderr[-2000:])  # noqa: T201
     return ok
@@ -303,10 +288,6 @@ def _yaml_list(text: str, key: str) -> list[str]:
         if inside and line.strip().startswith("- "):
             items.append(line.strip()[2:].split("#")[0].strip().split(":")[0])
     return items
-
-
-def _baseline_entries(path: Path) -> list[str]:
-    return _yaml_list(path.read_text(), "server")
 
 
 def _empty_baseline(results: Path) -> Path:

@@ -92,6 +92,7 @@ def test_jsonrpc_exports_what_a_transport_needs_and_no_more() -> None:
         "error_bytes",
         "notification_bytes",
         "parse",
+        "request_bytes",
     }
     for name in ("JSONRPCError", "Notification", "Request", "Response"):
         assert getattr(http_mcp.jsonrpc, name).__module__ == "http_mcp.jsonrpc"
@@ -119,13 +120,14 @@ def test_transports_export_the_seam_between_a_transport_and_the_server() -> None
         name for name in _public_names(http_mcp.transports) if name != "annotations"
     )
     assert set(http_mcp.transports.__all__) == {
+        "Ask",
         "CancelFlag",
         "HTTPApp",
         "Notify",
         "Reply",
         "RequestContext",
     }
-    for name in set(http_mcp.transports.__all__) - {"Notify"}:
+    for name in set(http_mcp.transports.__all__) - {"Ask", "Notify"}:
         assert getattr(http_mcp.transports, name).__module__ == "http_mcp.transports"
     assert http_mcp.server.MCPServer.handle.__doc__
 

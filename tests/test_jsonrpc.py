@@ -169,7 +169,9 @@ def test_notification_carries_its_params() -> None:
 def test_posted_response_is_recognised_as_a_response(
     data: dict[str, Any], response_id: str | int | None
 ) -> None:
-    assert parse(to_json(data)) == Response(id=response_id)
+    assert parse(to_json(data)) == Response(
+        id=response_id, result=data.get("result"), error=data.get("error")
+    )
 
 
 def test_error_response_bytes_carry_code_message_and_id() -> None:

@@ -101,7 +101,7 @@ def readme() -> str:
     return "read me"
 
 
-def plain_server(store: Store | None = None) -> MCPServer:
+def plain_server(store: Store | None = None, *, back_channel: bool = False) -> MCPServer:
     return MCPServer(
         name="plain",
         version="1",
@@ -109,6 +109,7 @@ def plain_server(store: Store | None = None) -> MCPServer:
         prompts=(Prompt(func=hello, arguments_type=Text),),
         resources=(Resource(uri="docs://readme", func=readme),),
         store=store,
+        back_channel=back_channel,
     )
 
 
@@ -135,22 +136,33 @@ async def test_a_store_that_is_not_a_store_is_refused() -> None:
         server.store = object()  # type: ignore[assignment]
 
 
+@pytest.mark.parametrize("back_channel", [False, True])
 @pytest.mark.parametrize("era", ["modern", "legacy"])
-async def test_stateless_requests_make_no_store_call(wire_of: Any, era: str) -> None:
+async def test_stateless_requests_make_no_store_call(
+    wire_of: Any, era: str, back_channel: bool
+) -> None:
     store = CountingStore()
-    wire: Wire = wire_of(plain_server(store))
+    wire: Wire = wire_of(plain_server(store, back_channel=back_channel))
+    session: dict[str, str] = {}
     if era == "legacy":
-        assert (await wire.legacy("initialize", _initialize())).status_code == 200
+        initialized = await wire.legacy("initialize", _initialize())
+        assert initialized.status_code == 200
+        if back_channel:  # calls that ask nothing carry the session id for nothing
+            session["mcp_session_id"] = initialized.headers["mcp-session-id"]
     else:
         assert (await wire.modern("server/discover")).status_code == 200
     answers = [
-        await send(wire, era, "tools/list"),
-        await send(wire, era, "tools/call", {"name": "echo", "arguments": {"text": "hi"}}),
-        await send(wire, era, "tools/call", {"name": "echo", "arguments": {"text": 3}}),
-        await send(wire, era, "prompts/list"),
-        await send(wire, era, "prompts/get", {"name": "hello", "arguments": {"text": "x"}}),
-        await send(wire, era, "resources/list"),
-        await send(wire, era, "resources/read", {"uri": "docs://readme"}),
+        await send(wire, era, "tools/list", **session),
+        await send(
+            wire, era, "tools/call", {"name": "echo", "arguments": {"text": "hi"}}, **session
+        ),
+        await send(wire, era, "tools/call", {"name": "echo", "arguments": {"text": 3}}, **session),
+        await send(wire, era, "prompts/list", **session),
+        await send(
+            wire, era, "prompts/get", {"name": "hello", "arguments": {"text": "x"}}, **session
+        ),
+        await send(wire, era, "resources/list", **session),
+        await send(wire, era, "resources/read", {"uri": "docs://readme"}, **session),
     ]
     assert [answer.status_code for answer in answers] == [200] * len(answers)
     assert all("result" in answer.json() for answer in answers)

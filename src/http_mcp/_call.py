@@ -158,6 +158,10 @@ class Call:
             )
         return self._channel
 
+    def next_round(self, round_: InputRound) -> None:
+        """Run the target again with these answers (the handshake revisions' back channel)."""
+        self._input_round = round_
+
     @property
     def input_round(self) -> InputRound:
         """The client's answers to an earlier `InputRequired`, and its verified state.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, NoReturn, TypeVar
 
+from http_mcp._back_channel import ask_client
 from http_mcp._call import Call, short
 from http_mcp._concurrency import invoke, is_async
 from http_mcp._input import InputRequired
@@ -13,7 +14,6 @@ from http_mcp._protocol import check_param_headers
 from http_mcp._resources import find
 from http_mcp._tools import RegisteredTool
 from http_mcp.jsonrpc import (
-    INTERNAL_ERROR,
     INVALID_PARAMS,
     MISSING_REQUIRED_CLIENT_CAPABILITY,
     RESOURCE_NOT_FOUND,
@@ -22,10 +22,6 @@ from http_mcp.jsonrpc import (
 
 Item = TypeVar("Item", RegisteredTool, RegisteredPrompt)
 MAX_COMPLETIONS: Final = 100
-_NEEDS_MODERN: Final = (
-    "This needs input from the client, which protocol {} cannot carry without a session; "
-    "connect with protocol 2026-07-28."
-)
 
 
 async def call_tool(call: Call) -> dict[str, Any]:
@@ -40,25 +36,26 @@ async def call_tool(call: Call) -> dict[str, Any]:
         created = await tasks.start(call, tool, arguments)
         if created is not None:
             return _answer(call, created)
-    return _answer(call, await tool.call(arguments, call))
+    outcome = await tool.call(arguments, call)
+    if isinstance(outcome, InputRequired) and not call.modern:
+        return await ask_client(call, outcome, lambda: tool.call(arguments, call))
+    return _answer(call, outcome)
 
 
 async def get_prompt(call: Call) -> dict[str, Any]:
     name, arguments = _name_and_arguments(call.params, "prompt")
     prompt = _visible(call.registry.prompts, name, "prompt", call.scopes)
     call.input_round  # noqa: B018 - checked before the prompt runs
-    return _answer(call, await prompt.get(arguments, call))
+    outcome = await prompt.get(arguments, call)
+    if isinstance(outcome, InputRequired) and not call.modern:
+        return await ask_client(call, outcome, lambda: prompt.get(arguments, call))
+    return _answer(call, outcome)
 
 
 def _answer(call: Call, outcome: dict[str, Any] | InputRequired) -> dict[str, Any]:
-    """A tool's or prompt's outcome as a result; the one place `InputRequired` is met."""
+    """A tool's or prompt's outcome as a 2026-07-28 result (the handshake's is `ask_client`)."""
     if not isinstance(outcome, InputRequired):
         return outcome
-    if not call.modern:
-        text = _NEEDS_MODERN.format(call.version)
-        if call.method.name == "tools/call":
-            return {"content": [{"type": "text", "text": text}], "isError": True}
-        raise JSONRPCError(INTERNAL_ERROR, text)
     declared = call.client_capabilities
     missing: dict[str, dict[str, Any]] = {
         r.capability: {} for r in outcome.requests.values() if r.capability not in declared

@@ -17,6 +17,12 @@ from http_mcp._channel import CancelFlag
 Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Sends one notification (`method`, `params`) to the client, ahead of the response."""
 
+Ask = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Sends one request (`method`, `params`) to the client and returns the result it answers.
+
+Raises `JSONRPCError` when the client answers with an error. The server bounds the wait.
+"""
+
 
 @dataclass(slots=True)
 class RequestContext:
@@ -42,6 +48,11 @@ class RequestContext:
             at `initialize`, when the transport remembers them (over HTTP they travel in the
             `Mcp-Session-Id`; a STDIO pipe keeps them). `None`: unknown. Ignored at
             2026-07-28, where each request declares its own.
+        ask: Sends a request to the client mid-call and waits for its answer (`Ask`), for
+            the handshake revisions: a tool or prompt returning `InputRequired` there has
+            its requests sent with it (those whose capability is in `client_capabilities`)
+            and runs again with the answers. `None`: the transport cannot ask, and such a
+            call ends with an error saying so. Never used at 2026-07-28.
 
     Example:
         ```python
@@ -57,6 +68,7 @@ class RequestContext:
     notify: Notify | None = None
     cancelled: CancelFlag = field(default_factory=CancelFlag)
     client_capabilities: Mapping[str, Any] | None = None
+    ask: Ask | None = None
 
     @property
     def http_request(self) -> Request:

@@ -81,9 +81,17 @@ class Notification:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A response or error sent by the client (answers are never expected here)."""
+    """A response or error sent by the client, to a request the server sent it.
+
+    Attributes:
+        id: The id of the request it answers (`None` in an error about an unreadable id).
+        result: The result, when it is one.
+        error: The error object (`code`, `message`, `data`), when it is one.
+    """
 
     id: RequestId | None
+    result: Any = None
+    error: Any = None
 
 
 Message = Request | Notification | Response
@@ -113,7 +121,7 @@ def parse_object(data: Any) -> Message:
         )
     method = data.get("method")
     if method is None and _is_response(data, request_id):
-        return Response(id=request_id)
+        return Response(id=request_id, result=data.get("result"), error=data.get("error"))
     if "id" in data and request_id is None:
         raise JSONRPCError(INVALID_REQUEST, 'Invalid request: "id" must be a string or an integer')
     if not isinstance(method, str):
@@ -157,6 +165,12 @@ def error_bytes(request_id: RequestId | None, code: int, message: str, data: Any
 def notification_bytes(method: str, params: dict[str, Any]) -> bytes:
     """A notification from the server, as strict JSON bytes."""
     message = {"jsonrpc": "2.0", "method": method, "params": params}
+    return to_json(message, inf_nan_mode="null")
+
+
+def request_bytes(request_id: RequestId, method: str, params: dict[str, Any]) -> bytes:
+    """A request from the server to the client, as strict JSON bytes."""
+    message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
     return to_json(message, inf_nan_mode="null")
 
 

@@ -70,6 +70,8 @@ class Registry:
         """Whether list and resource changes are delivered (`deliver_changes`)."""
         self.tasks: Tasks | None = None
         """Task records, when a tool runs as a task (set by the server)."""
+        self.back_channel_timeout_s = 60.0
+        """How long a call waits for the client's answers at the handshake (set by the server)."""
         self.capabilities = CAPABILITIES
         self.legacy_capabilities = CAPABILITIES
 

@@ -310,7 +310,12 @@ def extension_required(what: str) -> JSONRPCError:
 
 def owner_of(call: Call) -> str:
     """Who may see a task: a digest of the caller's identity and scopes (or of nobody)."""
-    principal = json.dumps([_identity(call.request.scope.get("user")), sorted(call.scopes)])
+    return caller_digest(call.request.scope.get("user"), call.scopes)
+
+
+def caller_digest(user: Any, scopes: frozenset[str]) -> str:
+    """A digest of a caller's identity (a Starlette user) and scopes, to bind ids to it."""
+    principal = json.dumps([_identity(user), sorted(scopes)])
     return hashlib.sha256(principal.encode()).hexdigest()
 
 

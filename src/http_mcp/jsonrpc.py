@@ -3,7 +3,8 @@
 `parse` turns a request body (or a line) into a `Request`, `Notification` or `Response` for
 `MCPServer.handle`, or raises `JSONRPCError` carrying the code of the error table and the
 request id whenever it could be read; `error.to_bytes()` is the response to send then.
-`error_bytes` and `notification_bytes` write the other messages a transport may send itself.
+`error_bytes`, `notification_bytes` and `request_bytes` write the other messages a transport
+may send itself (the last: a request of the server's to the client, for `RequestContext.ask`).
 Everything is written as strict JSON (RFC 8259).
 
 The error codes are those http-mcp answers with: JSON-RPC's own, and MCP's.
@@ -29,6 +30,7 @@ from http_mcp._jsonrpc import (
     error_bytes,
     notification_bytes,
     parse,
+    request_bytes,
 )
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "error_bytes",
     "notification_bytes",
     "parse",
+    "request_bytes",
 ]
 
 _public.publish(__name__, globals(), __all__)

@@ -179,7 +179,7 @@ class MCPServer:
         )
         self._notifications = notifications
         self._sessions = Sessions(codec) if back_channel else None
-        self._back_channel_timeout_s = back_channel_timeout_s
+        self._registry.back_channel_timeout_s = back_channel_timeout_s
         if notifications:
             self._registry.deliver_changes()
         if any(t.tool.task is not None for t in registered_tools):
@@ -213,6 +213,7 @@ class MCPServer:
             trust_forwarded_headers=trust_forwarded_headers,
             keepalive_s=keepalive_s,
             sessions=self._sessions,
+            back_channel_timeout_s=back_channel_timeout_s,
         )
 
     def __repr__(self) -> str:

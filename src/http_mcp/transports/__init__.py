@@ -8,7 +8,9 @@ http-mcp ships two: Streamable HTTP (`MCPServer.app`, an ASGI app) and STDIO
    answered with `error.to_bytes()`.
 2. Describe the message's surroundings in a `RequestContext`: the caller's `scopes` at least;
    `notify` if the response can carry notifications ahead of it; the routing `headers` and
-   `protocol_version` if your transport has HTTP-like headers.
+   `protocol_version` if your transport has HTTP-like headers; at the handshake revisions,
+   `client_capabilities` (what the client declared at `initialize`) and `ask` if your
+   transport can send the client a request and route its answer back.
 3. `reply = await server.handle(message, context)` and send `reply.body` (JSON bytes); `None`
    means nothing is sent back (a notification).
 
@@ -35,9 +37,9 @@ http-mcp runs on asyncio, uvloop included.
 
 from http_mcp import _public
 from http_mcp._channel import CancelFlag
-from http_mcp._context import Notify, Reply, RequestContext
+from http_mcp._context import Ask, Notify, Reply, RequestContext
 from http_mcp.transports._http import HTTPApp
 
-__all__ = ["CancelFlag", "HTTPApp", "Notify", "Reply", "RequestContext"]
+__all__ = ["Ask", "CancelFlag", "HTTPApp", "Notify", "Reply", "RequestContext"]
 
 _public.publish(__name__, globals(), __all__)

@@ -19,6 +19,7 @@ from http_mcp._context import Reply, RequestContext
 from http_mcp._dispatch import METHODS
 from http_mcp._protocol import HEADER_PROTOCOL_VERSION, LEGACY_VERSIONS, is_modern
 from http_mcp._sessions import Sessions
+from http_mcp._tasks import caller_digest
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -33,9 +34,11 @@ from http_mcp.jsonrpc import (
     parse,
 )
 from http_mcp.jsonrpc import Request as JSONRPCRequest
+from http_mcp.jsonrpc import Response as JSONRPCResponse
 from http_mcp.transports._cors import answer_preflight, granting, is_preflight
 from http_mcp.transports._headers import Headers
 from http_mcp.transports._origin import OriginPolicy
+from http_mcp.transports._replies import Replies
 from http_mcp.transports._sse import ResponseStream
 
 if TYPE_CHECKING:  # the server builds its app: a cycle at run time
@@ -90,9 +93,13 @@ class HTTPApp:
         trust_forwarded_headers: bool = False,
         keepalive_s: float = 15.0,
         sessions: Sessions | None = None,
+        back_channel_timeout_s: float = 60.0,
     ) -> None:
         self.server = server
         self._sessions = sessions
+        self._replies = (
+            None if sessions is None else Replies(lambda: server.store, back_channel_timeout_s)
+        )
         self._keepalive_s = keepalive_s
         self._handle = server.handle
         self._max_message_size = max_message_size
@@ -138,12 +145,17 @@ class HTTPApp:
             request_id = message.id if isinstance(message, JSONRPCRequest) else None
             await _send(send, 400, error_bytes(request_id, HEADER_MISMATCH, _DUPLICATE_TEXT))
             return
+        await self._serve(message, headers, scope, receive, send)
+
+    async def _serve(
+        self, message: Message, headers: Headers, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Answer a parsed message that HTTP let through."""
+        routing = headers.routing
         declared = None
-        if self._sessions is not None and headers.session_id is not None:
-            declared = _declared(self._sessions, message, headers.session_id, routing)
-            if declared is False:
-                request_id = message.id if isinstance(message, JSONRPCRequest) else None
-                await _send(send, 404, error_bytes(request_id, INVALID_REQUEST, _UNKNOWN_SESSION))
+        if self._sessions is not None:
+            answered, declared = await self._back_channel(message, headers, scope, send)
+            if answered:
                 return
         method = METHODS.get(message.method) if isinstance(message, JSONRPCRequest) else None
         streams = method is not None and method.streams
@@ -155,8 +167,10 @@ class HTTPApp:
             routing.get(HEADER_PROTOCOL_VERSION),
             routing,
             None if stream is None else stream.notify,
-            client_capabilities=declared if isinstance(declared, dict) else None,
+            client_capabilities=declared,
         )
+        if stream is not None and self._replies is not None:
+            context.ask = self._replies.asker(stream, scope.get("user"), context.scopes)
         if not runs_user_code:
             reply = await self._handle(message, context)
             if reply is not None and self._sessions is not None:
@@ -179,21 +193,33 @@ class HTTPApp:
         else:
             await _send(send, http_status(reply.error_code, reply.modern), reply.body)
 
+    async def _back_channel(
+        self, message: Message, headers: Headers, scope: Scope, send: Send
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Read a handshake request's session id, or take a client's answer (`back_channel`).
+
+        Returns whether the message is answered, and what the session id says the client
+        declared. At 2026-07-28 there is no session and no answer to take.
+        """
+        if self._sessions is None or self._replies is None:
+            return False, None
+        if is_modern(message, headers.routing.get(HEADER_PROTOCOL_VERSION)):
+            return False, None
+        declared = None
+        if headers.session_id is not None:
+            declared = self._sessions.open(headers.session_id.decode("latin-1"))
+            if declared is None:
+                request_id = message.id if isinstance(message, JSONRPCRequest) else None
+                await _send(send, 404, error_bytes(request_id, INVALID_REQUEST, _UNKNOWN_SESSION))
+                return True, None
+        if isinstance(message, JSONRPCResponse):
+            owner = caller_digest(scope.get("user"), _scopes_of(scope))
+            await _send(send, *await self._replies.accept(message, owner))
+            return True, None
+        return False, None if declared is None else dict(declared)
+
 
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
-
-
-def _declared(
-    sessions: Sessions, message: Message, session_id: bytes, routing: dict[str, str]
-) -> dict[str, Any] | bool | None:
-    """What a handshake request's session id says the client declared; `False`: it is not ours.
-
-    At 2026-07-28 the header means nothing (`None`): each request declares its own.
-    """
-    if is_modern(message, routing.get(HEADER_PROTOCOL_VERSION)):
-        return None
-    declared = sessions.open(session_id.decode("latin-1"))
-    return False if declared is None else dict(declared)
 
 
 def _issued(sessions: Sessions, message: Message, reply: Reply) -> bytes | None:

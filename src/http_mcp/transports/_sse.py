@@ -13,7 +13,7 @@ from typing import Any, Final, TypeVar
 import anyio
 from starlette.types import Send
 
-from http_mcp.jsonrpc import notification_bytes
+from http_mcp.jsonrpc import RequestId, notification_bytes, request_bytes
 
 T = TypeVar("T")
 
@@ -42,6 +42,14 @@ class ResponseStream:
         return self._lock
 
     async def notify(self, method: str, params: dict[str, Any]) -> None:
+        await self.send_message(notification_bytes(method, params))
+
+    async def request(self, request_id: RequestId, method: str, params: dict[str, Any]) -> None:
+        """Send the client a request of the server's (the back channel)."""
+        await self.send_message(request_bytes(request_id, method, params))
+
+    async def send_message(self, message: bytes) -> None:
+        """Send one JSON-RPC message ahead of the response, as an event."""
         async with self.lock:
             if not self.started:
                 self.started = True
@@ -49,11 +57,7 @@ class ResponseStream:
                     {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
                 )
             await self._send(
-                {
-                    "type": "http.response.body",
-                    "body": _event(notification_bytes(method, params)),
-                    "more_body": True,
-                }
+                {"type": "http.response.body", "body": _event(message), "more_body": True}
             )
 
     async def kept_alive(self, work: Awaitable[T], interval: float) -> T:
