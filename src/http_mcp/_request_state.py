@@ -49,8 +49,9 @@ class RequestStateCodec:
             self._warned = True
             logger.warning(
                 "no request_state_key configured: using a random per-process key, so a client "
-                "retrying an input-required request on another replica or after a restart is "
-                "refused; give every replica the same MCPServer(request_state_key=...)"
+                "retrying an input-required request (or sending a back_channel session id) on "
+                "another replica or after a restart is refused; give every replica the same "
+                "MCPServer(request_state_key=...)"
             )
 
     def seal(self, purpose: str, data: Any, *, max_age_seconds: int | None = None) -> str:

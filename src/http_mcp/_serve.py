@@ -269,7 +269,7 @@ def _warn_about_missing_settings(target: MCPServer | ASGIApp, workers: int) -> N
     logger.warning(
         "%d workers and no request_state_key: each worker signs the requestState of "
         "input-required results with its own random key, so a client whose retry reaches "
-        "another worker is refused; give the MCPServer request_state_key=... (the same "
-        "secret in every worker and replica)",
+        "another worker is refused (and so is a back_channel session id, with 404); give the "
+        "MCPServer request_state_key=... (the same secret in every worker and replica)",
         workers,
     )

@@ -153,8 +153,10 @@ class HTTPApp:
         """Answer a parsed message that HTTP let through."""
         routing = headers.routing
         declared = None
-        if self._sessions is not None:
-            answered, declared = await self._back_channel(message, headers, scope, send)
+        if self._sessions is not None and self._replies is not None:
+            answered, declared = await _back_channel(
+                self._sessions, self._replies, message, headers, scope, send
+            )
             if answered:
                 return
         method = METHODS.get(message.method) if isinstance(message, JSONRPCRequest) else None
@@ -193,30 +195,34 @@ class HTTPApp:
         else:
             await _send(send, http_status(reply.error_code, reply.modern), reply.body)
 
-    async def _back_channel(
-        self, message: Message, headers: Headers, scope: Scope, send: Send
-    ) -> tuple[bool, dict[str, Any] | None]:
-        """Read a handshake request's session id, or take a client's answer (`back_channel`).
 
-        Returns whether the message is answered, and what the session id says the client
-        declared. At 2026-07-28 there is no session and no answer to take.
-        """
-        if self._sessions is None or self._replies is None:
-            return False, None
-        if is_modern(message, headers.routing.get(HEADER_PROTOCOL_VERSION)):
-            return False, None
-        declared = None
-        if headers.session_id is not None:
-            declared = self._sessions.open(headers.session_id.decode("latin-1"))
-            if declared is None:
-                request_id = message.id if isinstance(message, JSONRPCRequest) else None
-                await _send(send, 404, error_bytes(request_id, INVALID_REQUEST, _UNKNOWN_SESSION))
-                return True, None
-        if isinstance(message, JSONRPCResponse):
-            owner = caller_digest(scope.get("user"), _scopes_of(scope))
-            await _send(send, *await self._replies.accept(message, owner))
+async def _back_channel(
+    sessions: Sessions,
+    replies: Replies,
+    message: Message,
+    headers: Headers,
+    scope: Scope,
+    send: Send,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Read a handshake request's session id, or take a client's answer (`back_channel`).
+
+    Returns whether the message is answered, and what the session id says the client
+    declared. At 2026-07-28 there is no session and no answer to take.
+    """
+    if is_modern(message, headers.routing.get(HEADER_PROTOCOL_VERSION)):
+        return False, None
+    declared = None
+    if headers.session_id is not None:
+        declared = sessions.open(headers.session_id.decode("latin-1"))
+        if declared is None:
+            request_id = message.id if isinstance(message, JSONRPCRequest) else None
+            await _send(send, 404, error_bytes(request_id, INVALID_REQUEST, _UNKNOWN_SESSION))
             return True, None
-        return False, None if declared is None else dict(declared)
+    if isinstance(message, JSONRPCResponse):
+        owner = caller_digest(scope.get("user"), _scopes_of(scope))
+        await _send(send, *await replies.accept(message, owner))
+        return True, None
+    return False, None if declared is None else dict(declared)
 
 
 Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
