@@ -83,6 +83,19 @@ class Replica:
             listening = listening or "serving on" in line
             started = started or "Application startup complete." in line
 
+    def wait_for_line(self, text: str, timeout: float = START_TIMEOUT_S) -> str:
+        """Block until a line logged from now on contains `text`, or fail with the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                raise RuntimeError(f"no {text!r} logged in time:\n{self.log}") from None
+            if line is None:
+                raise RuntimeError(f"replica exited before logging {text!r}:\n{self.log}")
+            if text in line:
+                return line
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send `sig` (default SIGKILL) to the process and reap it."""
         if self.process.poll() is None:

@@ -254,6 +254,15 @@ def test_application_that_fails_to_start_over_http_exits_with_status_2() -> None
     assert last == "http-mcp: the application failed to start (see the log above)"
 
 
+def test_application_that_fails_to_start_in_workers_exits_with_status_2() -> None:
+    target = "tests.fixtures.stdio_server:failing_app"
+    completed = run_cli("run", target, "--port", "0", "--workers", "2")
+    assert completed.returncode == 2
+    assert "RuntimeError: the database is down" in completed.stderr
+    last = completed.stderr.rstrip("\n").splitlines()[-1]
+    assert last == "http-mcp: the application failed to start (see the log above)"
+
+
 def test_version_prints_the_package_version() -> None:
     completed = run_cli("--version")
     assert completed.returncode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -160,6 +161,49 @@ async def test_a_stopping_server_ends_open_listen_streams_with_a_final_result(
     assert final["result"]["resultType"] == "complete"
     assert final["result"]["_meta"][SUBSCRIPTION_ID] == "bye"
     assert after is None
+
+
+async def test_stopping_several_workers_ends_their_listen_streams_with_a_final_result(
+    redis_url: str, client: httpx.AsyncClient
+) -> None:
+    with Replicas(TARGET, 1, store_url=redis_url, options=("--workers", "2")) as running:
+        member = running.members[0]
+
+        async def logged(text: str) -> str:
+            return await anyio.to_thread.run_sync(lambda: member.wait_for_line(text))
+
+        # Workers started each way uvicorn starts them: one more, all replaced, one revived.
+        os.kill(member.pid, signal.SIGTTIN)
+        await logged("increasing the number of processes")
+        os.kill(member.pid, signal.SIGHUP)
+        for _ in range(3):
+            terminated = await logged("Terminated child process")
+        last_old = terminated.rsplit("[", 1)[1].rstrip("]\n")
+        await logged(f"Finished server process [{last_old}]")
+        whoami = await call(client, member.url, "whoami")
+        worker = whoami.json()["result"]["structuredContent"]["pid"]
+        os.kill(worker, signal.SIGKILL)
+        await logged(f"Child process [{worker}] died")
+        await logged("Application startup complete.")
+        ids = ["one", "two", "three", "four"]
+        with anyio.fail_after(TIMEOUT_S):
+            async with contextlib.AsyncExitStack() as stack:
+                streams = [
+                    await stack.enter_async_context(
+                        Listener(client, member.url, LISTEN, request_id=request_id)
+                    )
+                    for request_id in ids
+                ]
+                for stream in streams:
+                    assert (await stream.next_message())["method"] == ACK
+                os.kill(member.pid, signal.SIGTERM)  # the supervisor, which stops its workers
+                finals = [await stream.next_message() for stream in streams]
+                ends = [await stream.next_message() for stream in streams]
+            assert await anyio.to_thread.run_sync(member.process.wait) == 0
+    assert [final["id"] for final in finals] == ids
+    assert {final["result"]["resultType"] for final in finals} == {"complete"}
+    assert [final["result"]["_meta"][SUBSCRIPTION_ID] for final in finals] == ids
+    assert ends == [None] * len(ids)
 
 
 async def test_listen_on_an_unreachable_redis_is_refused_within_the_store_timeout(

@@ -21,25 +21,22 @@ from typing import Any, Final
 
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.supervisors import ChangeReload, Multiprocess
+from uvicorn.supervisors import ChangeReload
 
-from http_mcp._target import (
-    ENV_STORE,
-    UsageError,
-    as_asgi,
-    find_server,
-    load_target,
-    server_of,
-    use_store,
+from http_mcp._target import ENV_STORE, UsageError, as_asgi, find_server, server_of
+from http_mcp._workers import (
+    ENV_FACTORY,
+    ENV_PATH,
+    ENV_TARGET,
+    Uvicorn,
+    WorkerApp,
+    Workers,
 )
 from http_mcp.server import MCPServer
 
-ENV_TARGET: Final = "HTTP_MCP_TARGET"
-ENV_PATH: Final = "HTTP_MCP_PATH"
-ENV_FACTORY: Final = "HTTP_MCP_FACTORY"
-WORKER_APP: Final = "http_mcp._serve:app_from_environment"
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 BACKLOG: Final = 2048  # uvicorn's default
+_FAILED_TO_START: Final = "the application failed to start (see the log above)"
 
 logger = logging.getLogger("http_mcp")
 
@@ -124,41 +121,27 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
         os.environ[ENV_FACTORY] = "1" if args.factory else ""
         if args.store:
             os.environ[ENV_STORE] = args.store
-    app: str | ASGIApp = WORKER_APP if several else as_asgi(target, args.path)
-    config = uvicorn.Config(app, factory=several, **_uvicorn_options(args))
-    server = _Uvicorn(config, _served(target))
+    if several:
+        config = uvicorn.Config(WorkerApp(), factory=True, **_uvicorn_options(args))
+        server = Uvicorn(config)
+    else:
+        config = uvicorn.Config(as_asgi(target, args.path), **_uvicorn_options(args))
+        server = Uvicorn(config, server_of(target))
     _warn_about_missing_settings(target, args.workers)
     logger.info("serving on %s", _url(target, args, sock))
     if args.reload:
         ChangeReload(config, target=server.run, sockets=[sock]).run()
     elif args.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
+        workers = Workers(config, sockets=[sock])
+        workers.run()
+        if workers.failed_to_start:
+            raise UsageError(_FAILED_TO_START)
     else:
         try:
             server.run(sockets=[sock])
         except SystemExit:  # uvicorn's way of saying that the lifespan startup failed
-            raise UsageError("the application failed to start (see the log above)") from None
+            raise UsageError(_FAILED_TO_START) from None
     return 0
-
-
-def _served(target: MCPServer | ASGIApp) -> MCPServer | None:
-    if isinstance(target, MCPServer):
-        return target
-    found = find_server(target)
-    return found[0] if found else None
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn, ending listen streams when asked to stop, before it waits for connections."""
-
-    def __init__(self, config: uvicorn.Config, mcp: MCPServer | None) -> None:
-        super().__init__(config)
-        self._mcp = mcp
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self._mcp is not None:
-            self._mcp.end_listen_streams()
-        await super().shutdown(sockets)
 
 
 def _uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -177,13 +160,6 @@ def _uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
         "timeout_graceful_shutdown": args.timeout_graceful_shutdown,
         "backlog": BACKLOG,
     }
-
-
-def app_from_environment() -> ASGIApp:
-    """uvicorn's factory in worker processes and reloads: the target the parent checked."""
-    target = load_target(os.environ[ENV_TARGET], factory=bool(os.environ.get(ENV_FACTORY)))
-    use_store(target, None)
-    return as_asgi(target, os.environ.get(ENV_PATH, "/mcp"))
 
 
 def _listen_tcp(host: str, port: int) -> socket.socket:
