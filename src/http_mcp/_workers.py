@@ -120,10 +120,11 @@ class Workers(Multiprocess):
 
     def restart_all(self) -> None:
         for index, old in enumerate(self.processes):
-            if self.should_exit.is_set():
+            if self.should_exit.is_set():  # pragma: no cover - stopped during a restart
                 return
             new = self._worker()
-            if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+            ready = new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit)
+            if not ready:  # pragma: no cover - a replacement stuck in its startup
                 new.kill()
                 new.join()
                 if not self.should_exit.is_set():
