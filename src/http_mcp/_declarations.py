@@ -8,7 +8,6 @@ annotations.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -23,7 +22,7 @@ from typing_extensions import TypeVar
 from http_mcp._arguments import Arguments, NoArguments
 from http_mcp._input import InputRequired
 from http_mcp._results import ToolResult
-from http_mcp._signature import OMITTED, check_model, read_function
+from http_mcp._signature import OMITTED, check_model, read_function, unpartial
 from http_mcp._wire import ContentBlock, PromptMessage, ToolAnnotations
 
 In = TypeVar("In", bound=BaseModel, covariant=True, default=Any)
@@ -360,15 +359,9 @@ def takes_arguments(func: Callable[..., Any]) -> bool:
 
 def default_name(func: Callable[..., Any]) -> str:
     """The function's name; a `functools.partial` is named after the function it wraps."""
-    return str(getattr(_unwrap(func), "__name__", ""))
+    return str(getattr(unpartial(func), "__name__", ""))
 
 
 def default_description(func: Callable[..., Any]) -> str:
     """The function's docstring (not `functools.partial`'s own), or an empty string."""
-    return inspect.getdoc(_unwrap(func)) or ""
-
-
-def _unwrap(func: Callable[..., Any]) -> Callable[..., Any]:
-    while isinstance(func, functools.partial):
-        func = func.func
-    return func
+    return inspect.getdoc(unpartial(func)) or ""

@@ -85,7 +85,7 @@ def _check_not_a_bare_wrapper(kind: str, func: Callable[..., Any]) -> None:
     parameters = inspect.signature(func, follow_wrapped=False).parameters.values()
     var_kinds = {p.kind for p in parameters}
     if var_kinds == {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD} and not (
-        hasattr(_unpartial(func), "__wrapped__")
+        hasattr(unpartial(func), "__wrapped__")
     ):
         raise TypeError(
             f"{kind} func {_name(func)} takes (*args, **kwargs) and wraps nothing: if it is a "
@@ -117,7 +117,7 @@ def _parameter(kind: str, func: Callable[..., Any]) -> inspect.Parameter | None:
 
 def _hints(func: Callable[..., Any]) -> tuple[dict[str, Any], frozenset[str]]:
     """The function's annotations resolved (string ones included), and those that cannot be."""
-    target = inspect.unwrap(_unpartial(func))
+    target = inspect.unwrap(unpartial(func))
     if not (inspect.isfunction(target) or inspect.ismethod(target)):
         target = getattr(type(target), "__call__", target)  # noqa: B004 - callable objects
     try:
@@ -286,7 +286,8 @@ def _is_model(value: Any) -> bool:
     )
 
 
-def _unpartial(func: Callable[..., Any]) -> Callable[..., Any]:
+def unpartial(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The function a `functools.partial` (or a partial of a partial) wraps; else `func`."""
     while isinstance(func, functools.partial):
         func = func.func
     return func

@@ -1,9 +1,9 @@
 """One HTTP exchange with an ASGI app, in process: a POST in, the whole response out.
 
-What `http_mcp.testing` sends its requests through. The request is what a client would send
-over a socket (the same scope a server builds), and the response is read the way a client
-reads it: JSON, or a `text/event-stream` whose events are the request's notifications and then
-its response.
+What `http_mcp.testing` sends its requests through, and the catalogue page its lists. The
+request is what a client would send over a socket (the same scope a server builds), and the
+response is read the way a client reads it: JSON, or a `text/event-stream` whose events are the
+request's notifications and then its response.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Scope
 
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
 SERVER_ADDRESS = ("127.0.0.1", 80)
@@ -84,6 +84,22 @@ def http_scope(
 async def post(app: ASGIApp, scope: dict[str, Any], body: bytes) -> HTTPResponse:
     """Send `body` to `app` and collect its whole response.
 
+    Raises:
+        RuntimeError: the app returned without starting a response.
+    """
+    start, answer = await exchange(app, scope, body)
+    if start is None:
+        raise RuntimeError("the application returned without starting a response")
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in start.get("headers", [])
+    }
+    return HTTPResponse(start["status"], headers, answer)
+
+
+async def exchange(app: ASGIApp, scope: Scope, body: bytes) -> tuple[Message | None, bytes]:
+    """Send `body` to `app`: the response's start message (`None`: it sent none) and body.
+
     The client stays connected until the response is complete; only then does `receive`
     report a disconnect, as a server does when the connection closes.
     """
@@ -113,13 +129,7 @@ async def post(app: ASGIApp, scope: dict[str, Any], body: bytes) -> HTTPResponse
         await app(scope, receive, send)
     finally:
         complete.set()
-    if start is None:
-        raise RuntimeError("the application returned without starting a response")
-    headers = {
-        name.decode("latin-1").lower(): value.decode("latin-1")
-        for name, value in start.get("headers", [])
-    }
-    return HTTPResponse(start["status"], headers, b"".join(chunks))
+    return start, b"".join(chunks)
 
 
 def read_answer(response: HTTPResponse) -> Answer:

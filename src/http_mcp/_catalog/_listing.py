@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import anyio
-from starlette.types import ASGIApp, Message, Scope
+from starlette.types import ASGIApp, Scope
 
+from http_mcp._testing_asgi import exchange
 from http_mcp.jsonrpc import METHOD_NOT_FOUND
 
 PROTOCOL_VERSION: Final = "2025-11-25"
@@ -139,29 +139,5 @@ class _Endpoint:
 
     async def _post(self, body: bytes) -> tuple[int, bytes]:
         headers = [*self._headers, (b"content-length", str(len(body)).encode())]
-        scope = {**self._scope, "headers": headers}
-        answered = anyio.Event()
-        status = 502
-        chunks: list[bytes] = []
-        delivered = False
-
-        async def receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await answered.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            else:
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    answered.set()
-
-        await self._app(scope, receive, send)
-        answered.set()
-        return status, b"".join(chunks)
+        start, answer = await exchange(self._app, {**self._scope, "headers": headers}, body)
+        return (502 if start is None else start["status"]), answer
