@@ -279,11 +279,14 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
+_NO_SCOPES: Final[frozenset[str]] = frozenset()
+
+
 def _scopes_of(scope: Scope) -> frozenset[str]:
     auth: Any = scope.get("auth")
     scopes = getattr(auth, "scopes", None)
     if not scopes:
-        return frozenset()
+        return _NO_SCOPES
     return frozenset(scopes)
 
 
