@@ -22,6 +22,8 @@ NOTES = """\
 - Every server runs on the same interpreter under the same uvicorn settings: one worker,
   uvloop, httptools, access log off, bound to 127.0.0.1, pinned to CPU 0 (`taskset`). wrk runs
   on CPU 1 with one thread, `--latency`, after an unmeasured warm-up of the same request.
+- Every HTTP server freezes the objects built at start-up (`gc.collect()`, `gc.freeze()`)
+  before serving, as `http-mcp run` does (`BENCH_GC_FREEZE=0`: not).
 - Before any load, each server must answer the exact benchmarked request correctly (HTTP 200,
   JSON, right id, right `structuredContent` and text block, `resultType: complete` at
   2026-07-28, all tools in one page for lists); it is checked again right before each case.

@@ -112,6 +112,15 @@ def test_factory_is_called_in_every_worker_and_its_shared_key_silences_the_warni
     assert NO_SHARED_KEY not in served.log.text
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_objects_built_before_serving_are_left_out_of_garbage_collections(workers: int) -> None:
+    target = "tests.fixtures.heap_target:server"
+    with serving(target, workers=workers) as served, httpx.Client(timeout=TIMEOUT) as http:
+        response = http.post(served.url, json=call("frozen_objects", {}), headers=ACCEPT)
+    frozen = response.json()["result"]["content"][0]["text"]
+    assert int(frozen) > 1000
+
+
 def test_reload_serves_through_the_reloader() -> None:
     with serving(SERVER, "--reload") as served, httpx.Client(timeout=TIMEOUT) as http:
         response = http.post(served.url, json=call("echo", {"text": "r"}), headers=ACCEPT)

@@ -31,6 +31,7 @@ from http_mcp._workers import (
     Uvicorn,
     WorkerApp,
     Workers,
+    freeze_start_up_objects,
 )
 from http_mcp.server import MCPServer
 
@@ -125,7 +126,9 @@ def _run(target: MCPServer | ASGIApp, args: argparse.Namespace, sock: socket.soc
         config = uvicorn.Config(WorkerApp(), factory=True, **_uvicorn_options(args))
         server = Uvicorn(config)
     else:
-        config = uvicorn.Config(as_asgi(target, args.path), **_uvicorn_options(args))
+        app = as_asgi(target, args.path)
+        freeze_start_up_objects()
+        config = uvicorn.Config(app, **_uvicorn_options(args))
         server = Uvicorn(config, server_of(target))
     _warn_about_missing_settings(target, args.workers)
     logger.info("serving on %s", _url(target, args, sock))

@@ -9,6 +9,7 @@ a worker failed to start, so that the command fails too.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -64,7 +65,23 @@ class WorkerApp:
         target = load_target(os.environ[ENV_TARGET], factory=bool(os.environ.get(ENV_FACTORY)))
         use_store(target, None)
         self.server = server_of(target)
-        return as_asgi(target, os.environ.get(ENV_PATH, "/mcp"))
+        app = as_asgi(target, os.environ.get(ENV_PATH, "/mcp"))
+        freeze_start_up_objects()
+        return app
+
+
+def freeze_start_up_objects() -> None:
+    """Leave the objects built before serving (modules, schemas, the app) out of later collections.
+
+    A request that waits (a sync tool's hand-off to its thread, an async tool awaiting I/O)
+    holds its objects meanwhile. With many in flight, CPython promotes them to its oldest
+    generation, and every few hundred milliseconds walks that whole generation, tens of
+    thousands of start-up objects included: a pause of 10-20 ms for every request in flight.
+    Frozen (`gc.freeze`), those objects are no longer walked; garbage made later is collected
+    as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class _Worker(Process):
