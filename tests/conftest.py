@@ -25,6 +25,7 @@ pytest_plugins = ["tests.redis_support"]
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 URL = "http://127.0.0.1/mcp"
+STARTUP_TIMEOUT = 5.0
 
 
 @pytest.fixture
@@ -173,6 +174,26 @@ async def wire_of() -> AsyncIterator[Any]:
         await wire.client.aclose()
 
 
+class _SignallingServer(uvicorn.Server):
+    """A uvicorn server that sets `done_starting` once its start-up has succeeded or failed."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.done_starting = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.done_starting.set()
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.done_starting.set()  # it never got to start up
+
+
 class LiveServer:
     """uvicorn serving an ASGI app on a free loopback port, in a thread."""
 
@@ -182,7 +203,7 @@ class LiveServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
+        self._server = _SignallingServer(config)
         self._thread = threading.Thread(target=self._server.run, args=([self._sock],))
 
     @property
@@ -191,15 +212,10 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
-        started = threading.Event()
-        for _ in range(500):
-            if self._server.started:
-                started.set()
-                break
-            self._thread.join(0.01)
-        if not started.is_set():  # pragma: no cover - only when uvicorn cannot start
+        self._server.done_starting.wait(STARTUP_TIMEOUT)
+        if not self._server.started:  # pragma: no cover - only when uvicorn cannot start
             self._server.should_exit = True
-            raise RuntimeError("uvicorn did not start within 5 seconds")
+            raise RuntimeError(f"uvicorn did not start within {STARTUP_TIMEOUT} seconds")
         return self
 
     def __exit__(self, *exc_info: object) -> None:

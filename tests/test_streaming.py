@@ -15,6 +15,7 @@ from mcp.types import LoggingMessageNotificationParams
 from pydantic_core import from_json, to_json
 from starlette.applications import Starlette
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from http_mcp import MCPServer
 from http_mcp.types import Arguments, NoArguments, Tool
@@ -209,6 +210,7 @@ async def test_sdk_client_receives_progress_and_logs_in_order_before_the_result(
 CANCELLED = threading.Event()
 SYNC_SAW_CANCEL = threading.Event()
 STARTED = threading.Event()
+RELEASED = threading.Event()
 
 
 async def forever(arguments: Arguments[NoArguments]) -> str:
@@ -222,12 +224,27 @@ async def forever(arguments: Arguments[NoArguments]) -> str:
 
 
 def patient(arguments: Arguments[NoArguments]) -> str:
-    """Polls the cancellation flag, as a long sync tool should."""
+    """Works until released, then checks the cancellation flag, as a long sync tool should."""
     STARTED.set()
-    while not arguments.cancelled:
-        threading.Event().wait(0.01)
-    SYNC_SAW_CANCEL.set()
+    RELEASED.wait(10)
+    if arguments.cancelled:
+        SYNC_SAW_CANCEL.set()
     return "stopped"
+
+
+class GivenUp:
+    """The app, and an event set once it has returned from a request (answered or given up)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+        self.returned = threading.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            if scope["type"] == "http":
+                self.returned.set()
 
 
 @pytest.mark.parametrize(("name", "marker"), [("forever", CANCELLED), ("patient", SYNC_SAW_CANCEL)])
@@ -235,9 +252,11 @@ async def test_a_client_that_disconnects_cancels_the_running_tool(
     live: Any, name: str, marker: threading.Event
 ) -> None:
     STARTED.clear()
+    RELEASED.clear()
     marker.clear()
     server = MCPServer(name="s", version="1", tools=(Tool(func=forever), Tool(func=patient)))
-    url = live(Starlette(routes=[Route("/mcp", server.app)])).url
+    endpoint = GivenUp(server.app)
+    url = live(Starlette(routes=[Route("/mcp", endpoint)])).url
     body = legacy_request("tools/call", {"name": name, "arguments": {}})
     async with httpx.AsyncClient() as client:
         with anyio.move_on_after(10):
@@ -246,6 +265,10 @@ async def test_a_client_that_disconnects_cancels_the_running_tool(
                 await anyio.to_thread.run_sync(STARTED.wait, 10)
                 group.cancel_scope.cancel()
     assert STARTED.is_set()
+    # The server gives the request up once it has seen the client go; only then is a sync
+    # tool, which cannot be interrupted, let go on to read the flag.
+    assert await anyio.to_thread.run_sync(endpoint.returned.wait, 10)
+    RELEASED.set()
     assert await anyio.to_thread.run_sync(marker.wait, 10)
 
 
