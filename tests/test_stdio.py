@@ -25,8 +25,16 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from http_mcp import MCPServer
 from http_mcp.transports._stdin import _PipeLines
 from http_mcp.types import Tool
-from tests.conftest import EVENT_LOOPS, LEGACY, legacy_request, modern_request
-from tests.fixtures.stdio_server import GREETING, SECRET, SHUTDOWN, EchoInput, echo, server
+from tests.conftest import EVENT_LOOPS, LEGACY, MODERN, legacy_request, modern_request
+from tests.fixtures.stdio_server import (
+    GREETING,
+    RELEASED,
+    SECRET,
+    SHUTDOWN,
+    EchoInput,
+    echo,
+    server,
+)
 
 if sys.platform != "win32":
     import termios
@@ -142,6 +150,10 @@ class Peer:
             line = await self._stdout.receive_until(b"\n", 16 * 1024 * 1024)
         response: dict[str, Any] = json.loads(line)
         return response
+
+    async def close_input(self) -> None:
+        """Close the server's stdin: its end of input."""
+        await self._stdin.aclose()
 
     async def finish(self) -> tuple[int, list[dict[str, Any]], str]:
         """Close stdin; the exit code, the remaining responses and everything on stderr."""
@@ -591,28 +603,46 @@ async def test_process_serving_a_server_target_has_no_lifespan_state() -> None:
     assert "the lifespan state has no key 'greeting'" in errors
 
 
+def waiting(request_id: int | str, era: str = LEGACY) -> Any:
+    """A call of the fixture's `wait` tool asking for progress, which says it is waiting."""
+    meta = {"progressToken": f"wait-{request_id}"}
+    if era == LEGACY:
+        return legacy_request("tools/call", {"name": "wait", "_meta": meta}, request_id)
+    body = modern_call("wait", {}, request_id)
+    body["params"]["_meta"].update(meta)
+    return body
+
+
+async def wait_is_waiting(peer: Peer) -> None:
+    """Read the `wait` tool's progress notification: it is now ready for SIGUSR1."""
+    notification = await peer.receive()
+    assert notification["method"] == "notifications/progress"
+
+
 @IN_A_CHILD_PROCESS
 async def test_fast_request_is_answered_while_a_slow_one_waits() -> None:
     async with running() as peer:
-        await peer.send(call("wait", {"seconds": 1.0}, request_id=1))
+        await peer.send(waiting(1))
+        await wait_is_waiting(peer)
         await peer.send(modern_call("echo", {"text": "fast"}, request_id=2))
         first = await peer.receive()
+        peer.process.send_signal(signal.SIGUSR1)
         second = await peer.receive()
         code, rest, _ = await peer.finish()
     assert first["id"] == 2
     assert text_of(first) == "fast"
     assert second["id"] == 1
-    assert text_of(second) == "waited 1.0"
+    assert text_of(second) == RELEASED
     assert (code, rest) == (0, [])
 
 
 @IN_A_CHILD_PROCESS
 async def test_cancelled_request_is_never_answered_and_the_process_exits_cleanly() -> None:
     async with running() as peer:
-        await peer.send(call("wait", {"seconds": 10}, request_id=1), cancel(1))
+        await peer.send(call("wait", {}, request_id=1), cancel(1))
         await peer.send(call("echo", {"text": "fast"}, request_id=2))
         answer = await peer.receive()
-        # If the cancellation were lost, the slow tool would hold the exit past the timeout.
+        # If the cancellation were lost, the waiting tool would hold the exit past the timeout.
         code, rest, _ = await peer.finish()
     assert answer["id"] == 2
     assert text_of(answer) == "fast"
@@ -622,12 +652,15 @@ async def test_cancelled_request_is_never_answered_and_the_process_exits_cleanly
 @IN_A_CHILD_PROCESS
 async def test_end_of_input_lets_the_request_in_flight_finish() -> None:
     async with running() as peer:
-        await peer.send(modern_call("wait", {"seconds": 0.5}, request_id="slow"))
+        await peer.send(waiting("slow", MODERN))
+        await wait_is_waiting(peer)
+        await peer.close_input()
+        peer.process.send_signal(signal.SIGUSR1)
         code, responses, _ = await peer.finish()
     assert code == 0
     [response] = responses
     assert response["id"] == "slow"
-    assert text_of(response) == "waited 0.5"
+    assert text_of(response) == RELEASED
 
 
 @IN_A_CHILD_PROCESS
@@ -725,7 +758,7 @@ async def test_regular_files_serve_as_stdin_and_stdout(tmp_path: Path) -> None:
             b"\r\n",
             frame(call("noisy", {}, request_id=2)),
             frame(modern_call("echo", {"text": "modern"}, request_id=3)),
-            frame(call("wait", {"seconds": 0.3}, request_id=4)),
+            frame(call("whoami", {"text": "in a worker thread"}, request_id=4)),
         ]
     )
     code, output, errors = await run_with_files(tmp_path, data)
@@ -739,7 +772,7 @@ async def test_regular_files_serve_as_stdin_and_stdout(tmp_path: Path) -> None:
     assert text_of(answered[2]) == "quiet"
     assert text_of(answered[3]) == "modern"
     assert answered[3]["result"]["resultType"] == "complete"
-    assert text_of(answered[4]) == "waited 0.3"
+    assert answered[4]["result"]["structuredContent"]["echo"] == "in a worker thread"
     assert "stray print from a tool" in errors
 
 
