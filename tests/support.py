@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: reading results and logs.
+"""Helpers shared by the tests: reading results and logs, the official SDK client over HTTP.
 
 Fixtures live in `conftest.py`; plain helpers that several test modules use live here, once
 (server processes in `cli_support`, Redis in `redis_support`, tokens in `auth_support`).
@@ -7,10 +7,16 @@ Fixtures live in `conftest.py`; plain helpers that several test modules use live
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx2
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+SDK_TIMEOUT_S = 10.0
 
 
 def only_text(result: Mapping[str, Any]) -> str:
@@ -25,3 +31,24 @@ def only_text(result: Mapping[str, Any]) -> str:
 def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     """The records http-mcp logged at ERROR or above."""
     return [r for r in caplog.records if r.name == "http_mcp" and r.levelno >= logging.ERROR]
+
+
+@asynccontextmanager
+async def sdk_client(
+    url: str,
+    mode: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    wait_s: float = SDK_TIMEOUT_S,
+) -> AsyncIterator[Client]:
+    """The official SDK's client over Streamable HTTP (`mode`: "auto" or "legacy").
+
+    `wait_s` bounds each HTTP exchange and each wait for an answer.
+    """
+    async with (
+        httpx2.AsyncClient(headers=dict(headers or {}), timeout=httpx2.Timeout(wait_s)) as http,
+        Client(
+            streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=wait_s
+        ) as client,
+    ):
+        yield client

@@ -11,21 +11,16 @@ import ssl
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
 import anyio
 import httpx
-import httpx2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from tests.cli_support import (
     ACCEPT,
@@ -41,6 +36,7 @@ from tests.cli_support import (
 from tests.conftest import LEGACY, MODERN, legacy_request, modern_request
 from tests.fixtures.cli_targets import RAW_ANSWER, SLOW_STARTED
 from tests.fixtures.stdio_server import GREETING
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -329,20 +325,9 @@ async def _raw_request(http: httpx.AsyncClient, url: str, n: int) -> int:
     return pid
 
 
-@asynccontextmanager
-async def sdk_client(url: str, mode: str) -> AsyncIterator[Client]:
-    async with (
-        httpx2.AsyncClient(timeout=httpx2.Timeout(TIMEOUT)) as http,
-        Client(
-            streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=TIMEOUT
-        ) as client,
-    ):
-        yield client
-
-
 async def _sdk_session(url: str, n: int) -> int:
     mode, version = ("auto", MODERN) if n % 2 else ("legacy", LEGACY)
-    async with sdk_client(url, mode) as client:
+    async with sdk_client(url, mode, wait_s=TIMEOUT) as client:
         assert client.protocol_version == version
         result = await client.call_tool("whoami", {"text": f"sdk-{n}"})
         greeting = await client.call_tool("greeting", {})

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any, Final
 
 import httpx
-import httpx2
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Security
 from fastapi.security import SecurityScopes
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from http_mcp import MCPServer
@@ -23,6 +18,7 @@ from http_mcp.fastapi import add_mcp_route
 from http_mcp.types import Arguments, Tool
 from tests.conftest import LEGACY, MODERN, legacy_request, modern_request
 from tests.fixtures.stdio_server import EchoInput
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -167,26 +163,17 @@ async def test_a_scopes_dependency_returning_something_else_is_a_programmer_erro
             await http.post("/mcp", json=body, headers={**ACCEPT, **headers})
 
 
-@asynccontextmanager
-async def sdk_client(url: str, headers: dict[str, str], mode: str) -> AsyncIterator[Client]:
-    async with (
-        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10)) as http,
-        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
-    ):
-        yield client
-
-
 @pytest.mark.parametrize(("mode", "version"), [("auto", MODERN), ("legacy", LEGACY)])
 async def test_sdk_client_sees_the_secret_tool_only_when_fastapi_grants_it(
     live: Any, mode: str, version: str
 ) -> None:
     url = live(guarded_api()).url
-    async with sdk_client(url, KEY, mode) as plain:
+    async with sdk_client(url, mode, headers=KEY) as plain:
         assert plain.protocol_version == version
         plain_tools = {tool.name for tool in (await plain.list_tools()).tools}
         with pytest.raises(MCPError) as refused:
             await plain.call_tool("launch_codes", {})
-    async with sdk_client(url, ADMIN, mode) as admin:
+    async with sdk_client(url, mode, headers=ADMIN) as admin:
         admin_tools = {tool.name for tool in (await admin.list_tools()).tools}
         answered = await admin.call_tool("launch_codes", {})
     assert plain_tools == {"echo"}

@@ -13,21 +13,19 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import anyio
 import httpx
-import httpx2
 import pytest
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import LEGACY, MODERN
 from tests.redis_support import free_port
 from tests.replica_support import Replicas
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -132,17 +130,6 @@ def nginx(replicas: Replicas) -> Iterator[Nginx]:
         proxy.stop()
 
 
-@asynccontextmanager
-async def sdk_client(url: str, mode: str) -> AsyncIterator[Client]:
-    async with (
-        httpx2.AsyncClient(timeout=httpx2.Timeout(TIMEOUT_S)) as http,
-        Client(
-            streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=TIMEOUT_S
-        ) as client,
-    ):
-        yield client
-
-
 async def answering_pids(client: Client, calls: int) -> list[int]:
     pids = []
     for _ in range(calls):
@@ -157,7 +144,7 @@ async def answering_pids(client: Client, calls: int) -> list[int]:
 async def test_the_sdk_client_is_served_by_every_replica_through_nginx(
     replicas: Replicas, nginx: Nginx, mode: str, version: str
 ) -> None:
-    async with sdk_client(nginx.url, mode) as client:
+    async with sdk_client(nginx.url, mode, wait_s=TIMEOUT_S) as client:
         with anyio.fail_after(TIMEOUT_S):
             assert client.protocol_version == version
             pids = await answering_pids(client, 9)
@@ -167,7 +154,7 @@ async def test_the_sdk_client_is_served_by_every_replica_through_nginx(
 async def test_a_killed_replica_costs_no_request(replicas: Replicas, nginx: Nginx) -> None:
     killed = replicas.members[0]
     killed.kill()
-    async with sdk_client(nginx.url, "auto") as client:
+    async with sdk_client(nginx.url, "auto", wait_s=TIMEOUT_S) as client:
         with anyio.fail_after(TIMEOUT_S):
             pids = await answering_pids(client, 12)
     assert set(pids) == replicas.pids - {killed.pid}

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import Any, Final
 
 import anyio
 import httpx
-import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import LEGACY, MODERN, legacy_request
 from tests.replica_support import Replicas, RoundRobinProxy
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -32,22 +29,14 @@ def replicas(redis_url: str) -> Iterator[Replicas]:
         yield running
 
 
-@asynccontextmanager
-async def sdk_client(url: str, mode: str) -> AsyncIterator[Client]:
-    async with (
-        httpx2.AsyncClient(timeout=httpx2.Timeout(TIMEOUT_S)) as http,
-        Client(
-            streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=TIMEOUT_S
-        ) as client,
-    ):
-        yield client
-
-
 @pytest.mark.parametrize(("mode", "version"), MODES)
 async def test_the_sdk_client_is_served_by_every_replica_behind_the_proxy(
     replicas: Replicas, mode: str, version: str
 ) -> None:
-    async with RoundRobinProxy(replicas.ports) as proxy, sdk_client(proxy.url, mode) as client:
+    async with (
+        RoundRobinProxy(replicas.ports) as proxy,
+        sdk_client(proxy.url, mode, wait_s=TIMEOUT_S) as client,
+    ):
         with anyio.fail_after(TIMEOUT_S):
             assert client.protocol_version == version
             names = {tool.name for tool in (await client.list_tools()).tools}

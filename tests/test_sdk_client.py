@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import httpx2
 import pytest
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import TextContent
 
 from examples.vulns import app as example_app
 from tests.conftest import LEGACY, MODERN
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -25,16 +23,9 @@ MODES = [
 ]
 
 
-@asynccontextmanager
-async def connect(url: str, mode: str, scopes: str | None = None) -> AsyncIterator[Client]:
+def connect(url: str, mode: str, scopes: str | None = None) -> AbstractAsyncContextManager[Client]:
     headers = {} if scopes is None else {"x-demo-scopes": scopes}
-    async with (
-        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10.0)) as http,
-        Client(
-            streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=10
-        ) as client,
-    ):
-        yield client
+    return sdk_client(url, mode, headers=headers)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from tests.fixtures.stdio_server import (
     echo,
     server,
 )
+from tests.support import only_text
 
 if sys.platform != "win32":
     import termios
@@ -102,14 +103,6 @@ def by_id(responses: Iterable[Mapping[str, Any]]) -> dict[Any, Mapping[str, Any]
         assert response["id"] not in answered, f"two responses for id {response['id']!r}"
         answered[response["id"]] = response
     return answered
-
-
-def text_of(response: Mapping[str, Any]) -> str:
-    content = response["result"]["content"]
-    assert len(content) == 1
-    assert content[0]["type"] == "text"
-    text: str = content[0]["text"]
-    return text
 
 
 def error_code(response: Mapping[str, Any]) -> int:
@@ -237,7 +230,7 @@ async def test_invalid_utf8_inside_a_string_is_replaced_and_the_request_answered
     data = frame(call("echo", {"text": "@"}, request_id=1)).replace(b"@", b"caf\xc3\xa9 \xff\xfe!")
     [response] = await serve_bytes(data)
     assert response["id"] == 1
-    assert text_of(response) == "café \ufffd\ufffd!"
+    assert only_text(response["result"]) == "café \ufffd\ufffd!"
 
 
 async def test_garbage_line_is_a_parse_error_and_serving_continues() -> None:
@@ -245,7 +238,7 @@ async def test_garbage_line_is_a_parse_error_and_serving_continues() -> None:
     responses = await serve_bytes(data)
     answered = by_id(responses)
     assert error_code(answered[None]) == -32700
-    assert text_of(answered[2]) == "after"
+    assert only_text(answered[2]["result"]) == "after"
 
 
 def echo_server(max_message_size: int) -> MCPServer:
@@ -269,8 +262,8 @@ async def test_line_over_the_limit_is_refused_and_later_lines_are_answered() -> 
     unterminated_tail = b"x" * (limit * 3)
     responses = await serve_bytes(over_limit + at_limit + later + unterminated_tail, small)
     answered = by_id(r for r in responses if "result" in r)
-    assert text_of(answered[1]) == "a" * (limit + 2 - len(template))
-    assert text_of(answered[3]) == "later"
+    assert only_text(answered[1]["result"]) == "a" * (limit + 2 - len(template))
+    assert only_text(answered[3]["result"]) == "later"
     refused = [r for r in responses if "error" in r]
     assert len(refused) == 2  # the long line, and the long tail with no newline
     assert all(r["id"] is None and error_code(r) == -32600 for r in refused)
@@ -292,7 +285,7 @@ async def test_scopes_given_to_serve_stdio_decide_what_is_visible(
     names = [tool["name"] for tool in answered[1]["result"]["tools"]]
     assert ("secret" in names) is visible
     if visible:
-        assert text_of(answered[2]) == SECRET
+        assert only_text(answered[2]["result"]) == SECRET
     else:
         assert error_code(answered[2]) == -32602
 
@@ -300,7 +293,7 @@ async def test_scopes_given_to_serve_stdio_decide_what_is_visible(
 async def test_state_given_to_serve_stdio_reaches_tools() -> None:
     data = frame(call("greeting", {}, request_id=1))
     [response] = await serve_bytes(data, state={"greeting": "from the caller"})
-    assert text_of(response) == "from the caller"
+    assert only_text(response["result"]) == "from the caller"
 
 
 def _modern_with_version(version: str) -> tuple[Any, dict[str, str]]:
@@ -369,8 +362,8 @@ async def test_serve_stdio_answers_requests_concurrently() -> None:
     # Handled one at a time, the first request would wait forever for the second.
     data = frame(call("pass_gate", {}, request_id=1)) + frame(call("open_gate", {}, request_id=2))
     answered = by_id(await serve_bytes(data, gated_server()))
-    assert text_of(answered[1]) == "passed"
-    assert text_of(answered[2]) == "opened"
+    assert only_text(answered[1]["result"]) == "passed"
+    assert only_text(answered[2]["result"]) == "opened"
 
 
 async def test_serve_stdio_cancels_the_request_named_by_notifications_cancelled() -> None:
@@ -384,7 +377,7 @@ async def test_serve_stdio_cancels_the_request_named_by_notifications_cancelled(
     # Without the cancellation, end of input would wait for `hang` until the timeout.
     [response] = await serve_bytes(data, gated_server())
     assert response["id"] == 2
-    assert text_of(response) == "opened"
+    assert only_text(response["result"]) == "opened"
 
 
 class HangsUp(io.BytesIO):
@@ -403,7 +396,7 @@ async def test_read_error_on_stdin_ends_serving_like_end_of_input() -> None:
     with anyio.fail_after(TIMEOUT):
         await server.serve_stdio(stdin=stdin, stdout=stdout)
     [response] = parse_lines(stdout.getvalue())
-    assert text_of(response) == "before"
+    assert only_text(response["result"]) == "before"
 
 
 async def test_serve_stdio_can_be_cancelled_while_its_stdin_stays_open() -> None:
@@ -425,13 +418,13 @@ async def test_serve_stdio_can_be_cancelled_while_its_stdin_stays_open() -> None
         for reader in [t for t in threading.enumerate() if t.name == "http-mcp stdin"]:
             reader.join(TIMEOUT)
             assert not reader.is_alive()
-    assert text_of(json.loads(line)) == "hi"
+    assert only_text(json.loads(line)["result"]) == "hi"
 
 
 async def test_cancellation_of_an_unknown_request_is_ignored() -> None:
     data = frame(cancel(99)) + frame(call("echo", {"text": "still here"}, request_id=1))
     [response] = await serve_bytes(data)
-    assert text_of(response) == "still here"
+    assert only_text(response["result"]) == "still here"
 
 
 async def serve_pipe(data: bytes, target: MCPServer = server, piece: int = 64) -> list[Any]:
@@ -497,7 +490,7 @@ async def test_a_burst_of_requests_on_a_pipe_is_answered_in_full() -> None:
     data = b"".join(frame(call("echo", {"text": str(n)}, request_id=n)) for n in range(count))
     answered = by_id(await serve_pipe(data, piece=len(data)))
     assert sorted(answered) == list(range(count))
-    assert all(text_of(answered[n]) == str(n) for n in range(count))
+    assert all(only_text(answered[n]["result"]) == str(n) for n in range(count))
 
 
 async def test_serving_a_pipe_can_be_cancelled_with_requests_in_flight() -> None:
@@ -574,7 +567,7 @@ async def test_process_answers_both_eras_over_pipes_with_the_lifespan_state() ->
     assert set(answered) == {1, 2, 3, 4, 5}
     assert answered[1]["result"]["protocolVersion"] == LEGACY
     assert answered[2]["result"] == {"content": [{"type": "text", "text": GREETING}]}
-    assert text_of(answered[3]) == GREETING
+    assert only_text(answered[3]["result"]) == GREETING
     assert answered[3]["result"]["resultType"] == "complete"
     listed = answered[4]["result"]
     assert [tool["name"] for tool in listed["tools"]] == [
@@ -599,7 +592,7 @@ async def test_process_serving_a_server_target_has_no_lifespan_state() -> None:
     assert code == 0
     answered = by_id(responses)
     assert answered[1]["result"]["isError"] is True
-    assert text_of(answered[2]) == "ok"
+    assert only_text(answered[2]["result"]) == "ok"
     assert "the lifespan state has no key 'greeting'" in errors
 
 
@@ -630,9 +623,9 @@ async def test_fast_request_is_answered_while_a_slow_one_waits() -> None:
         second = await peer.receive()
         code, rest, _ = await peer.finish()
     assert first["id"] == 2
-    assert text_of(first) == "fast"
+    assert only_text(first["result"]) == "fast"
     assert second["id"] == 1
-    assert text_of(second) == RELEASED
+    assert only_text(second["result"]) == RELEASED
     assert (code, rest) == (0, [])
 
 
@@ -645,7 +638,7 @@ async def test_cancelled_request_is_never_answered_and_the_process_exits_cleanly
         # If the cancellation were lost, the waiting tool would hold the exit past the timeout.
         code, rest, _ = await peer.finish()
     assert answer["id"] == 2
-    assert text_of(answer) == "fast"
+    assert only_text(answer["result"]) == "fast"
     assert (code, rest) == (0, [])
 
 
@@ -660,7 +653,7 @@ async def test_end_of_input_lets_the_request_in_flight_finish() -> None:
     assert code == 0
     [response] = responses
     assert response["id"] == "slow"
-    assert text_of(response) == RELEASED
+    assert only_text(response["result"]) == RELEASED
 
 
 @IN_A_CHILD_PROCESS
@@ -670,8 +663,8 @@ async def test_stray_output_goes_to_stderr_and_stdout_carries_only_frames() -> N
         code, responses, errors = await peer.finish()
     assert code == 0
     answered = by_id(responses)  # parse_lines: each stdout line is a JSON object
-    assert text_of(answered[1]) == "quiet"
-    assert text_of(answered[2]) == "after"
+    assert only_text(answered[1]["result"]) == "quiet"
+    assert only_text(answered[2]["result"]) == "after"
     assert "stray print from a tool" in errors
     assert "stray bytes on fd 1" in errors
 
@@ -696,8 +689,8 @@ async def test_many_large_responses_are_each_written_whole() -> None:
         code, rest, _ = await peer.finish()
     assert (code, rest) == (0, [])
     answered = by_id(received)
-    assert {n: text_of(answered[n]) for n in texts} == texts
-    assert {text_of(answered[f"noisy-{n}"]) for n in range(0, count, 10)} == {"quiet"}
+    assert {n: only_text(answered[n]["result"]) for n in texts} == texts
+    assert {only_text(answered[f"noisy-{n}"]["result"]) for n in range(0, count, 10)} == {"quiet"}
 
 
 @pytest.mark.parametrize(
@@ -724,7 +717,7 @@ async def test_scope_option_decides_what_the_stdio_client_sees(
         names = [tool["name"] for tool in answered[list_id]["result"]["tools"]]
         assert ("secret" in names) is visible
     if visible:
-        assert text_of(answered[2]) == SECRET
+        assert only_text(answered[2]["result"]) == SECRET
     else:
         assert error_code(answered[2]) == -32602
 
@@ -768,9 +761,9 @@ async def test_regular_files_serve_as_stdin_and_stdout(tmp_path: Path) -> None:
     answered = by_id(responses)
     assert answered[1]["result"]["protocolVersion"] == LEGACY
     assert error_code(answered[None]) == -32700
-    assert text_of(answered["utf8"]) == "café \ufffd"
-    assert text_of(answered[2]) == "quiet"
-    assert text_of(answered[3]) == "modern"
+    assert only_text(answered["utf8"]["result"]) == "café \ufffd"
+    assert only_text(answered[2]["result"]) == "quiet"
+    assert only_text(answered[3]["result"]) == "modern"
     assert answered[3]["result"]["resultType"] == "complete"
     assert answered[4]["result"]["structuredContent"]["echo"] == "in a worker thread"
     assert "stray print from a tool" in errors
@@ -787,7 +780,7 @@ async def test_oversized_line_in_a_file_is_refused_and_reading_continues(tmp_pat
     assert len(responses) == 2
     answered = by_id(responses)
     assert error_code(answered[None]) == -32600
-    assert text_of(answered[2]) == "next"
+    assert only_text(answered[2]["result"]) == "next"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
@@ -814,8 +807,8 @@ def test_terminal_serves_as_stdin_and_stdout() -> None:
         process.stderr.close()
         os.close(controller)
     answered = by_id(parse_lines(output.replace(b"\r\n", b"\n")))
-    assert text_of(answered[1]) == "quiet"
-    assert text_of(answered[2]) == "tty"
+    assert only_text(answered[1]["result"]) == "quiet"
+    assert only_text(answered[2]["result"]) == "tty"
     assert "stray print from a tool" in errors
 
 
