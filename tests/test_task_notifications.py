@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Final
@@ -17,7 +19,8 @@ from http_mcp._changes import CHANNEL
 from http_mcp.types import Arguments, Elicitation, InputRequired, NoArguments, Tool
 from tests.conftest import starlette_app
 from tests.listen_support import SUBSCRIPTION_ID, Listener
-from tests.task_support import TERMINAL, WITH_TASKS, TaskClient
+from tests.task_support import TERMINAL, WITH_TASKS, TaskClient, task_request
+from tests.test_subscriptions import Frames, answer_to, line, tagged_with
 
 pytestmark = pytest.mark.anyio
 
@@ -242,3 +245,30 @@ async def test_a_task_nobody_listens_to_publishes_nothing(release: threading.Eve
         await server.store.publish(CHANNEL, b"only this")
         with anyio.fail_after(TIMEOUT):
             assert await published.__anext__() == (CHANNEL, b"only this")
+
+
+async def test_over_stdio_a_listener_follows_its_task_to_the_end(release: threading.Event) -> None:
+    server = make_server(release)
+    read_end, write_end = os.pipe()
+    frames = Frames()
+
+    def send(request_id: int, method: str, params: dict[str, Any]) -> None:
+        body, _ = task_request(method, params)
+        os.write(write_end, line({**body, "id": request_id}))
+
+    with os.fdopen(read_end, "rb", buffering=0) as stdin, anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(server.serve_stdio, stdin=stdin, stdout=frames))
+            send(1, "tools/call", {"name": "hold", "arguments": {}})
+            await frames.wait_for(answer_to(1))
+            task_id = next(m for m in frames.messages if answer_to(1)(m))["result"]["taskId"]
+            send(2, "subscriptions/listen", {"notifications": {"taskIds": [task_id]}})
+            await frames.wait_for(tagged_with(2, TASKS))
+            release.set()
+            await frames.wait_for_count(tagged_with(2, TASKS), 2)
+            os.close(write_end)
+    ack = next(m for m in frames.messages if tagged_with(2, ACK)(m))
+    assert ack["params"]["notifications"] == {"taskIds": [task_id]}
+    states = [m["params"]["status"] for m in frames.messages if tagged_with(2, TASKS)(m)]
+    assert states == ["working", "completed"]
+    assert next(m for m in frames.messages if answer_to(2)(m))["result"]["resultType"] == "complete"

@@ -226,7 +226,7 @@ class Tasks:
             if raw is None:
                 return None
             current = json.loads(raw)
-            before[:] = [_shown(current)]
+            before[:] = [_shown(current)] if current.get("watched") else []
             changed = change(current)
             return None if changed is None else _dump(changed)
 
