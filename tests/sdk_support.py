@@ -1,4 +1,4 @@
-"""The official MCP Python SDK client (`mcp`) at 2026-07-28, and the tasks extension for it.
+"""The tasks extension for the official MCP Python SDK client (`mcp`).
 
 `mcp` 2.3.0 ships no client for the tasks extension, but its public extension API has what one
 needs: a `ClientExtension` declares `io.modelcontextprotocol/tasks` on every request, claims the
@@ -9,23 +9,17 @@ result shape `resultType: "task"` (resolved by polling `tasks/get`), and receive
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, Final, Literal
 
 import anyio
-import httpx2
-from mcp import Client
 from mcp.client.extension import ClaimContext, ClientExtension, NotificationBinding, ResultClaim
-from mcp.client.session import ClientSession, MessageHandlerFnT
-from mcp.client.streamable_http import streamable_http_client
+from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, NotificationParams, Request, Result
 from pydantic import ConfigDict
 from pydantic.alias_generators import to_camel
 
 EXTENSION: Final = "io.modelcontextprotocol/tasks"
-MODERN: Final = "2026-07-28"
 TERMINAL: Final = frozenset({"completed", "failed", "cancelled"})
 TIMEOUT_S: Final = 30.0
 
@@ -134,22 +128,3 @@ async def wait_for(session: ClientSession, task_id: str, statuses: frozenset[str
             if state.status in statuses:
                 return state
             await anyio.sleep(0.05)  # the protocol's own polling; nothing to await
-
-
-@asynccontextmanager
-async def sdk_client(
-    url: str, *extensions: ClientExtension, message_handler: MessageHandlerFnT | None = None
-) -> AsyncIterator[Client]:
-    """The SDK client at 2026-07-28 over its own HTTP connection pool to `url`."""
-    async with (
-        httpx2.AsyncClient(timeout=httpx2.Timeout(TIMEOUT_S)) as http,
-        Client(
-            streamable_http_client(url, http_client=http),
-            mode="auto",
-            read_timeout_seconds=TIMEOUT_S,
-            extensions=list(extensions) or None,
-            message_handler=message_handler,
-        ) as client,
-    ):
-        assert client.protocol_version == MODERN
-        yield client

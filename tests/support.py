@@ -7,13 +7,15 @@ Fixtures live in `conftest.py`; plain helpers that several test modules use live
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.extension import ClientExtension
+from mcp.client.session import MessageHandlerFnT
 from mcp.client.streamable_http import streamable_http_client
 
 SDK_TIMEOUT_S = 10.0
@@ -40,15 +42,22 @@ async def sdk_client(
     *,
     headers: Mapping[str, str] | None = None,
     wait_s: float = SDK_TIMEOUT_S,
+    extensions: Sequence[ClientExtension] = (),
+    message_handler: MessageHandlerFnT | None = None,
 ) -> AsyncIterator[Client]:
     """The official SDK's client over Streamable HTTP (`mode`: "auto" or "legacy").
 
-    `wait_s` bounds each HTTP exchange and each wait for an answer.
+    `wait_s` bounds each HTTP exchange and each wait for an answer; `extensions` and
+    `message_handler` are the SDK client's own.
     """
     async with (
         httpx2.AsyncClient(headers=dict(headers or {}), timeout=httpx2.Timeout(wait_s)) as http,
         Client(
-            streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=wait_s
+            streamable_http_client(url, http_client=http),
+            mode=mode,
+            read_timeout_seconds=wait_s,
+            extensions=list(extensions) or None,
+            message_handler=message_handler,
         ) as client,
     ):
         yield client

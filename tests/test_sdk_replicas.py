@@ -24,15 +24,8 @@ from mcp.types import (
 )
 
 from tests.replica_support import Replicas
-from tests.sdk_support import (
-    TERMINAL,
-    CreatedTask,
-    Tasks,
-    get_task,
-    sdk_client,
-    task_request,
-    wait_for,
-)
+from tests.sdk_support import TERMINAL, CreatedTask, Tasks, get_task, task_request, wait_for
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -54,7 +47,11 @@ async def test_an_sdk_listener_on_one_replica_hears_a_change_made_on_another(
 ) -> None:
     with Replicas(CHANGES, 3, store_url=redis_url) as replicas:
         a, b, _ = replicas.members
-        async with sdk_client(b.url) as on_b, sdk_client(a.url) as on_a:
+        async with (
+            sdk_client(b.url, "auto", wait_s=TIMEOUT_S) as on_b,
+            sdk_client(a.url, "auto", wait_s=TIMEOUT_S) as on_a,
+        ):
+            assert on_b.protocol_version == "2026-07-28"
             with anyio.fail_after(TIMEOUT_S):
                 async with on_b.listen(tools_list_changed=True) as subscription:
                     assert subscription.honored.tools_list_changed is True
@@ -68,7 +65,7 @@ async def test_an_sdk_listen_ends_cleanly_when_a_server_with_workers_stops(
 ) -> None:
     with Replicas(CHANGES, 1, store_url=redis_url, options=("--workers", "2")) as running:
         member = running.members[0]
-        async with sdk_client(member.url) as client:
+        async with sdk_client(member.url, "auto", wait_s=TIMEOUT_S) as client:
             with anyio.fail_after(TIMEOUT_S):
                 async with client.listen(tools_list_changed=True) as subscription:
                     os.kill(member.pid, signal.SIGTERM)
@@ -85,9 +82,9 @@ async def test_an_sdk_task_made_on_one_replica_is_polled_answered_and_cancelled_
     with Replicas(TASKS, 3, store_url=redis_url) as replicas:
         a, b, c = replicas.members
         async with (
-            sdk_client(a.url, Tasks()) as on_a,
-            sdk_client(b.url, Tasks()) as on_b,
-            sdk_client(c.url, Tasks()) as on_c,
+            sdk_client(a.url, "auto", wait_s=TIMEOUT_S, extensions=[Tasks()]) as on_a,
+            sdk_client(b.url, "auto", wait_s=TIMEOUT_S, extensions=[Tasks()]) as on_b,
+            sdk_client(c.url, "auto", wait_s=TIMEOUT_S, extensions=[Tasks()]) as on_c,
         ):
             # Through Client.call_tool the extension polls the task to its result.
             done = await on_a.call_tool("work", {"seconds": 0})
@@ -126,9 +123,15 @@ async def test_an_sdk_client_follows_a_task_on_a_listen_stream_of_another_replic
     with Replicas(TASKS, 3, store_url=redis_url) as replicas:
         a, b, c = replicas.members
         async with (
-            sdk_client(a.url, Tasks()) as on_a,
-            sdk_client(b.url, following, message_handler=on_message) as on_b,
-            sdk_client(c.url, Tasks()) as on_c,
+            sdk_client(a.url, "auto", wait_s=TIMEOUT_S, extensions=[Tasks()]) as on_a,
+            sdk_client(
+                b.url,
+                "auto",
+                wait_s=TIMEOUT_S,
+                extensions=[following],
+                message_handler=on_message,
+            ) as on_b,
+            sdk_client(c.url, "auto", wait_s=TIMEOUT_S, extensions=[Tasks()]) as on_c,
         ):
             parked = await on_a.session.call_tool("ask", {}, allow_claimed=True)
             assert isinstance(parked, CreatedTask)
