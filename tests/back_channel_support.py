@@ -24,8 +24,10 @@ LEGACY: Final = "2025-11-25"
 ACCEPT_BOTH: Final = "application/json, text/event-stream"
 
 
-def headers_for(session: str | None, token: str | None = None, **extra: str) -> dict[str, str]:
-    headers = {"accept": ACCEPT_BOTH, "mcp-protocol-version": LEGACY, **extra}
+def headers_for(
+    session: str | None, token: str | None = None, version: str = LEGACY, **extra: str
+) -> dict[str, str]:
+    headers = {"accept": ACCEPT_BOTH, "mcp-protocol-version": version, **extra}
     if session is not None:
         headers["mcp-session-id"] = session
     if token is not None:
@@ -34,17 +36,22 @@ def headers_for(session: str | None, token: str | None = None, **extra: str) -> 
 
 
 async def open_session(
-    http: httpx.AsyncClient, url: str, capabilities: Mapping[str, Any], token: str | None = None
+    http: httpx.AsyncClient,
+    url: str,
+    capabilities: Mapping[str, Any],
+    token: str | None = None,
+    version: str = LEGACY,
 ) -> str:
-    """`initialize` at 2025-11-25 declaring `capabilities`; the session id it answers with."""
+    """`initialize` at `version` declaring `capabilities`; the session id it answers with."""
     params = {
-        "protocolVersion": LEGACY,
+        "protocolVersion": version,
         "capabilities": dict(capabilities),
         "clientInfo": {"name": "tests", "version": "1"},
     }
     body = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}
-    response = await http.post(url, json=body, headers=headers_for(None, token))
+    response = await http.post(url, json=body, headers=headers_for(None, token, version))
     assert response.status_code == 200, response.text
+    assert response.json()["result"]["protocolVersion"] == version
     session: str = response.headers["mcp-session-id"]
     return session
 
@@ -76,10 +83,12 @@ async def streamed_call(
     token: str | None = None,
     method: str = "tools/call",
     arguments: Mapping[str, Any] | None = None,
+    version: str = LEGACY,
 ) -> AsyncIterator[StreamedCall]:
     params = {"name": name, "arguments": dict(arguments or {})}
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-    async with http.stream("POST", url, json=body, headers=headers_for(session, token)) as response:
+    headers = headers_for(session, token, version)
+    async with http.stream("POST", url, json=body, headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream"
         yield StreamedCall(response)
@@ -94,6 +103,7 @@ async def post_answer(
     *,
     error: Mapping[str, Any] | None = None,
     token: str | None = None,
+    version: str = LEGACY,
 ) -> httpx.Response:
     """Post the client's answer to a request of the server's: a result, or an error."""
     body: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id}
@@ -101,7 +111,7 @@ async def post_answer(
         body["error"] = dict(error)
     else:
         body["result"] = dict(result or {})
-    return await http.post(url, json=body, headers=headers_for(session, token))
+    return await http.post(url, json=body, headers=headers_for(session, token, version))
 
 
 def text_of(result_message: Mapping[str, Any]) -> str:

@@ -139,7 +139,36 @@ async def test_an_error_the_sdk_client_answers_ends_the_call_with_an_error_resul
     assert "the user closed the window" in result.content[0].text  # type: ignore[union-attr]
 
 
-# -- refusals, by hand ------------------------------------------------------------------------
+# -- by hand ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["2025-11-25", "2025-06-18", "2025-03-26"])
+async def test_every_handshake_revision_asks_on_the_calls_stream(
+    live: Live, http: httpx.AsyncClient, version: str
+) -> None:
+    url = served(live)
+    session = await open_session(http, url, BOTH, version=version)
+    with anyio.fail_after(BOUND_S):
+        async with streamed_call(http, url, session, "ask_both", version=version) as call:
+            asked = {}
+            for _ in range(2):
+                request = await call.next()
+                asked[request["method"]] = request["id"]
+            answers = {
+                "elicitation/create": {"action": "accept", "content": {"ok": True}},
+                "sampling/createMessage": {
+                    "role": "assistant",
+                    "content": {"type": "text", "text": "hi"},
+                    "model": "m",
+                },
+            }
+            for method, request_id in asked.items():
+                answer = await post_answer(
+                    http, url, session, request_id, answers[method], version=version
+                )
+                assert answer.status_code == 202
+            result = await call.next()
+    assert text_of(result) == "accept / hi"
 
 
 async def test_an_answer_is_taken_once_from_its_caller_only(
