@@ -44,11 +44,13 @@ async def sdk_client(
     wait_s: float = SDK_TIMEOUT_S,
     extensions: Sequence[ClientExtension] = (),
     message_handler: MessageHandlerFnT | None = None,
+    **options: Any,
 ) -> AsyncIterator[Client]:
     """The official SDK's client over Streamable HTTP (`mode`: "auto" or "legacy").
 
     `wait_s` bounds each HTTP exchange and each wait for an answer; `extensions` and
-    `message_handler` are the SDK client's own.
+    `message_handler` are the SDK client's own, and so are `options` (its elicitation and
+    sampling callbacks, for instance).
     """
     async with (
         httpx2.AsyncClient(headers=dict(headers or {}), timeout=httpx2.Timeout(wait_s)) as http,
@@ -58,6 +60,7 @@ async def sdk_client(
             read_timeout_seconds=wait_s,
             extensions=list(extensions) or None,
             message_handler=message_handler,
+            **options,
         ) as client,
     ):
         yield client

@@ -9,11 +9,8 @@ from typing import Any, Final
 
 import anyio
 import httpx
-import httpx2
 import pytest
-from mcp import Client
 from mcp import types as sdk
-from mcp.client.streamable_http import streamable_http_client
 
 from http_mcp import MCPServer
 from http_mcp.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST
@@ -27,6 +24,7 @@ from tests.back_channel_support import (
 )
 from tests.fixtures.back_channel_app import TOOLS, build, with_bearer_names
 from tests.redis_support import RedisServer
+from tests.support import sdk_client
 from tests.test_store_wiring import CountingStore
 
 pytestmark = pytest.mark.anyio
@@ -64,12 +62,9 @@ async def sample_plan(
 
 async def sdk_call(url: str, name: str, **callbacks: Any) -> sdk.CallToolResult:
     with anyio.fail_after(BOUND_S):
-        async with (
-            httpx2.AsyncClient(timeout=httpx2.Timeout(BOUND_S)) as http,
-            Client(streamable_http_client(url, http_client=http), mode="legacy", **callbacks) as c,
-        ):
-            assert c.protocol_version == "2025-11-25"
-            return await c.call_tool(name, {})
+        async with sdk_client(url, "legacy", wait_s=BOUND_S, **callbacks) as client:
+            assert client.protocol_version == "2025-11-25"
+            return await client.call_tool(name, {})
 
 
 async def test_the_sdk_client_answers_an_elicitation_then_a_sampling_and_the_tool_finishes(
@@ -94,14 +89,7 @@ async def test_two_requests_of_one_round_are_asked_at_once(live: Live) -> None:
 async def test_a_prompt_asks_the_client_too(live: Live) -> None:
     url = served(live)
     with anyio.fail_after(BOUND_S):
-        async with (
-            httpx2.AsyncClient() as http,
-            Client(
-                streamable_http_client(url, http_client=http),
-                mode="legacy",
-                sampling_callback=sample_plan,
-            ) as client,
-        ):
+        async with sdk_client(url, "legacy", sampling_callback=sample_plan) as client:
             prompt = await client.get_prompt("briefing", {"topic": "tides"})
     assert prompt.messages[0].content.text == "a fine plan"  # type: ignore[union-attr]
 

@@ -14,14 +14,13 @@ from typing import Any, Final
 
 import anyio
 import httpx
-import httpx2
 import pytest
-from mcp import Client, MCPError
+from mcp import MCPError
 from mcp import types as sdk
-from mcp.client.streamable_http import streamable_http_client
 
 from tests.back_channel_support import open_session, post_answer, streamed_call, text_of
 from tests.replica_support import Replica, Replicas, RoundRobinProxy
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -109,15 +108,13 @@ async def test_the_sdk_client_through_the_proxy_gets_its_answers_routed_home(
 ) -> None:
     async with RoundRobinProxy(replicas.ports) as proxy:
         with anyio.fail_after(BOUND_S):
-            async with (
-                httpx2.AsyncClient(timeout=httpx2.Timeout(BOUND_S)) as http,
-                Client(
-                    streamable_http_client(proxy.url, http_client=http),
-                    mode="legacy",
-                    elicitation_callback=elicit_yes,
-                    sampling_callback=sample_plan,
-                ) as client,
-            ):
+            async with sdk_client(
+                proxy.url,
+                "legacy",
+                wait_s=BOUND_S,
+                elicitation_callback=elicit_yes,
+                sampling_callback=sample_plan,
+            ) as client:
                 result = await client.call_tool("confirm_and_summarise", {})
     text = result.content[0].text  # type: ignore[union-attr]
     assert text.endswith("model said: a plan")
@@ -141,15 +138,9 @@ async def test_a_replica_killed_while_waiting_leaves_the_client_an_error_not_a_h
 
     async with RoundRobinProxy(replicas.ports) as proxy:
         with anyio.fail_after(BOUND_S):
-            async with (
-                httpx2.AsyncClient(timeout=httpx2.Timeout(BOUND_S)) as http,
-                Client(
-                    streamable_http_client(proxy.url, http_client=http),
-                    mode="legacy",
-                    elicitation_callback=kill_the_asker,
-                    read_timeout_seconds=BOUND_S / 2,
-                ) as client,
-            ):
+            async with sdk_client(
+                proxy.url, "legacy", wait_s=BOUND_S / 2, elicitation_callback=kill_the_asker
+            ) as client:
                 with pytest.raises(MCPError, match="stream ended without a response"):
                     await client.call_tool("confirm_and_summarise", {})
                 survivor = await client.call_tool("whoami", {})
