@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import httpx2
 import pytest
 from mcp import Client
@@ -28,6 +29,18 @@ def only_text(result: Mapping[str, Any]) -> str:
     assert content[0]["type"] == "text"
     text: str = content[0]["text"]
     return text
+
+
+def result_of(response: httpx.Response, request_id: int | str | None = None) -> dict[str, Any]:
+    """The result of a JSON answer (HTTP 200, no error), answering `request_id` when given."""
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    assert "error" not in body, body
+    if request_id is not None:
+        assert body["id"] == request_id
+    result: dict[str, Any] = body["result"]
+    return result
 
 
 def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from http_mcp import MCPServer
@@ -22,6 +21,7 @@ from tests.fixtures.era_tools import (
     echo,
     greet,
 )
+from tests.support import result_of
 
 pytestmark = pytest.mark.anyio
 
@@ -49,23 +49,13 @@ def initialize_params(version: str = LEGACY) -> dict[str, Any]:
     }
 
 
-def result_of(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    assert "error" not in body, body
-    assert body["id"] == 1
-    result: dict[str, Any] = body["result"]
-    return result
-
-
 # -- initialize ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("version", LEGACY_VERSIONS)
 async def test_initialize_echoes_a_supported_legacy_version(wire_of: WireOf, version: str) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("initialize", initialize_params(version), version=None))
+    result = result_of(await wire.legacy("initialize", initialize_params(version), version=None), 1)
     assert result["protocolVersion"] == version
 
 
@@ -74,7 +64,7 @@ async def test_initialize_answers_an_unknown_version_with_the_latest_legacy_one(
     wire_of: WireOf, version: str
 ) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("initialize", initialize_params(version), version=None))
+    result = result_of(await wire.legacy("initialize", initialize_params(version), version=None), 1)
     assert result["protocolVersion"] == "2025-11-25"
 
 
@@ -82,7 +72,7 @@ async def test_initialize_result_names_server_capabilities_and_instructions(
     wire_of: WireOf,
 ) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("initialize", initialize_params(), version=None))
+    result = result_of(await wire.legacy("initialize", initialize_params(), version=None), 1)
     assert result["serverInfo"] == {"name": "legacy-tests", "version": "2.0.0"}
     assert set(result["capabilities"]) >= {"tools", "prompts"}
     assert result["instructions"] == "Call echo."
@@ -92,7 +82,7 @@ async def test_initialize_result_has_no_instructions_when_none_were_given(
     wire_of: WireOf,
 ) -> None:
     wire = wire_of(MCPServer(name="bare", version="1"))
-    result = result_of(await wire.legacy("initialize", initialize_params(), version=None))
+    result = result_of(await wire.legacy("initialize", initialize_params(), version=None), 1)
     assert "instructions" not in result
     assert result["serverInfo"] == {"name": "bare", "version": "1"}
 
@@ -141,19 +131,19 @@ async def test_initialized_notification_is_202(wire_of: WireOf, version: str | N
 
 async def test_ping_answers_an_empty_object(wire_of: WireOf) -> None:
     wire = wire_of(make_server())
-    assert result_of(await wire.legacy("ping")) == {}
+    assert result_of(await wire.legacy("ping"), 1) == {}
 
 
 async def test_tools_list_without_a_prior_initialize_is_served(wire_of: WireOf) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("tools/list"))
+    result = result_of(await wire.legacy("tools/list"), 1)
     assert [tool["name"] for tool in result["tools"]] == ["echo", "archive", "crash"]
 
 
 @pytest.mark.parametrize("version", LEGACY_VERSIONS)
 async def test_every_legacy_header_version_is_served(wire_of: WireOf, version: str) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("tools/call", _echo_call("hi"), version=version))
+    result = result_of(await wire.legacy("tools/call", _echo_call("hi"), version=version), 1)
     assert result["content"] == [{"type": "text", "text": "hi"}]
 
 
@@ -162,14 +152,14 @@ async def test_request_without_version_header_is_served_as_2025_03_26(wire_of: W
     without = await wire.legacy("tools/list", version=None)
     explicit = await wire.legacy("tools/list", version="2025-03-26")
     assert "mcp-protocol-version" not in without.request.headers
-    assert result_of(without) == result_of(explicit)
-    assert not MODERN_ONLY_FIELDS & set(result_of(without))
+    assert result_of(without, 1) == result_of(explicit, 1)
+    assert not MODERN_ONLY_FIELDS & set(result_of(without, 1))
 
 
 async def test_meta_without_protocol_version_keeps_a_request_legacy(wire_of: WireOf) -> None:
     wire = wire_of(make_server())
     params = {**_echo_call("hi"), "_meta": {"progressToken": "p1"}}
-    result = result_of(await wire.legacy("tools/call", params))
+    result = result_of(await wire.legacy("tools/call", params), 1)
     assert result["content"] == [{"type": "text", "text": "hi"}]
     assert "resultType" not in result
 
@@ -223,7 +213,7 @@ async def test_tool_input_that_fails_validation_is_an_error_result_naming_the_fi
     wire_of: WireOf,
 ) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("tools/call", _echo_call("x" * 21)))
+    result = result_of(await wire.legacy("tools/call", _echo_call("x" * 21)), 1)
     assert result["isError"] is True
     [block] = result["content"]
     assert block["type"] == "text"
@@ -233,7 +223,7 @@ async def test_tool_input_that_fails_validation_is_an_error_result_naming_the_fi
 
 async def test_tool_error_is_an_error_result_with_its_message(wire_of: WireOf) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy("tools/call", {"name": "archive"}))
+    result = result_of(await wire.legacy("tools/call", {"name": "archive"}), 1)
     assert result == {
         "content": [{"type": "text", "text": "the archive is offline; try again in a minute"}],
         "isError": True,
@@ -246,7 +236,7 @@ async def test_tool_crash_is_a_generic_error_result_with_the_traceback_only_in_t
     wire = wire_of(make_server())
     with caplog.at_level(logging.ERROR, logger="http_mcp"):
         response = await wire.legacy("tools/call", {"name": "crash"})
-    result = result_of(response)
+    result = result_of(response, 1)
     assert result["isError"] is True
     assert SECRET not in response.text
     assert "Traceback" not in response.text
@@ -272,14 +262,14 @@ async def test_legacy_results_carry_no_modern_fields(
     wire_of: WireOf, method: str, params: dict[str, Any] | None
 ) -> None:
     wire = wire_of(make_server())
-    result = result_of(await wire.legacy(method, params))
+    result = result_of(await wire.legacy(method, params), 1)
     assert not MODERN_ONLY_FIELDS & set(result)
 
 
 async def test_prompt_get_answers_its_messages(wire_of: WireOf) -> None:
     wire = wire_of(make_server())
     params = {"name": "greet", "arguments": {"name": "Ann"}}
-    result = result_of(await wire.legacy("prompts/get", params))
+    result = result_of(await wire.legacy("prompts/get", params), 1)
     assert result["messages"] == [
         {"role": "user", "content": {"type": "text", "text": "Hello Ann"}}
     ]

@@ -28,6 +28,7 @@ from tests.fixtures.era_tools import (
     echo,
     greet,
 )
+from tests.support import result_of
 
 pytestmark = pytest.mark.anyio
 
@@ -68,15 +69,6 @@ def make_server(*, list_ttl_ms: int = 60_000, instructions: str | None = "Call e
 
 def sentinel(value: str) -> str:
     return "=?base64?" + base64.b64encode(value.encode()).decode() + "?="
-
-
-def result_of(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    assert "error" not in body, body
-    result: dict[str, Any] = body["result"]
-    return result
 
 
 async def post_modern(
