@@ -38,7 +38,9 @@ class Confirm(BaseModel):
 def make_server(release: threading.Event, **options: Any) -> MCPServer:
     async def hold() -> str:
         """Wait until the test releases it."""
-        await anyio.to_thread.run_sync(release.wait, abandon_on_cancel=True)
+        # Bounded, so a cancelled wait cannot keep the test process from exiting.
+        if not await anyio.to_thread.run_sync(release.wait, 30, abandon_on_cancel=True):
+            raise TimeoutError("the test did not release the tool within 30 s")
         return "released"
 
     def ask(arguments: Arguments[NoArguments]) -> Any:
