@@ -92,6 +92,12 @@ async def test_tool_with_logging(arguments: Arguments[NoArguments]) -> str:
     return "Tool with logging executed successfully"
 
 
+async def test_reconnection(arguments: Arguments[NoArguments]) -> str:
+    """Ends its event stream before it answers; the client resumes it for the result."""
+    await arguments.close_stream()
+    return "Reconnection test completed"
+
+
 async def test_logging_tool(arguments: Arguments[NoArguments]) -> str:
     """Logs only when the request asks for a log level."""
     await arguments.log("info", "Logging tool ran")
@@ -521,6 +527,7 @@ def _tools() -> tuple[Tool, ...]:
         test_multiple_content_types,
         test_tool_with_logging,
         test_logging_tool,
+        test_reconnection,
         test_tool_with_progress,
         test_error_handling,
         test_input_required_result_elicitation,

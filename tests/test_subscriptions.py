@@ -236,23 +236,29 @@ async def test_capabilities_are_advertised_at_2026_exactly_when_notifications_ar
     ]
 
 
-async def test_the_handshake_era_advertises_nothing_it_cannot_deliver_and_lacks_listen(
-    client: httpx.AsyncClient, url: str
+async def test_the_handshake_era_advertises_changes_exactly_when_on_and_lacks_listen(
+    live: Callable[[Any], Any], client: httpx.AsyncClient
 ) -> None:
     params = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t"}}
     accept = {"accept": "application/json, text/event-stream"}
-    init = await client.post(url, json=legacy_request("initialize", params), headers=accept)
-    capabilities = init.json()["result"]["capabilities"]
-    assert capabilities["tools"] == {"listChanged": False}
-    assert capabilities["resources"] == {"subscribe": False, "listChanged": False}
-    listen = await client.post(
-        url, json=legacy_request("subscriptions/listen", {"notifications": {}}), headers=accept
-    )
-    assert listen.json()["error"]["code"] == -32601
-    subscribe = await client.post(
-        url, json=legacy_request("resources/subscribe", {"uri": "note://open"}), headers=accept
-    )
-    assert subscribe.json()["result"] == {}
+    advertised = []
+    for notifications in (True, False):
+        url = live(starlette_app(make_server(notifications=notifications))).url
+        init = await client.post(url, json=legacy_request("initialize", params), headers=accept)
+        capabilities = init.json()["result"]["capabilities"]
+        advertised.append((capabilities["tools"], capabilities["resources"]))
+        listen = await client.post(
+            url, json=legacy_request("subscriptions/listen", {"notifications": {}}), headers=accept
+        )
+        assert listen.json()["error"]["code"] == -32601
+        subscribe = await client.post(
+            url, json=legacy_request("resources/subscribe", {"uri": "note://open"}), headers=accept
+        )
+        assert subscribe.json()["result"] == {}
+    assert advertised == [
+        ({"listChanged": True}, {"subscribe": True, "listChanged": True}),
+        ({"listChanged": False}, {"subscribe": False, "listChanged": False}),
+    ]
 
 
 async def test_announcing_a_change_with_notifications_off_does_nothing() -> None:

@@ -129,6 +129,19 @@ class Arguments(Generic[TInputs]):
         """
         await self.channel.log(level, data, logger)
 
+    async def close_stream(self) -> None:
+        """End the response's event stream now; the client reconnects and gets the result.
+
+        For long calls behind proxies that cut idle connections, or to free the connection
+        (SEP-1699 polling): the stream ends before the result, the call goes on, and the client
+        resumes it with `GET` and `Last-Event-ID` on any replica, receiving what follows. Only
+        where streams are resumable (`MCPServer(back_channel=True)`, a handshake revision, over
+        HTTP); elsewhere it does nothing.
+        """
+        close = self.channel.close_stream
+        if close is not None:
+            await close()
+
     def report_progress_sync(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None:

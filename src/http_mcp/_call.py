@@ -155,6 +155,7 @@ class Call:
                 self.context.notify,
                 None if self.modern else LEGACY_LOG_LEVEL,
                 self.context.cancelled,
+                self.context.close_stream,
             )
         return self._channel
 

@@ -96,11 +96,14 @@ class Interest:
         lists: The lists whose changes it gets (`"tools"`, `"prompts"`, `"resources"`).
         uris: The resources whose updates it gets, all readable by the caller.
         task_ids: The tasks whose states it gets, all the caller's own.
+        readable: When given, it also gets the updates of every URI this accepts (the
+            handshake revisions' GET stream: every resource the caller may read).
     """
 
     lists: frozenset[str]
     uris: frozenset[str]
     task_ids: frozenset[str] = frozenset()
+    readable: Callable[[str], bool] | None = None
 
     @classmethod
     def parse(
@@ -150,7 +153,9 @@ class Interest:
     def wants(self, change: Change) -> bool:
         """Whether a listener with this interest is told of `change`."""
         if change.kind == RESOURCE:
-            return change.uri in self.uris
+            if change.uri in self.uris:
+                return True
+            return self.readable is not None and self.readable(str(change.uri))
         if change.task is not None:
             return change.task["taskId"] in self.task_ids
         return change.kind in self.lists
@@ -241,5 +246,7 @@ class FeedInterruptedError(Exception):
 
 
 def tagged(params: Mapping[str, Any], subscription_id: Any) -> dict[str, Any]:
-    """`params` with the subscription id in its `_meta`."""
+    """`params` with the subscription id in its `_meta` (none: `params` as they are)."""
+    if subscription_id is None:
+        return dict(params)
     return {**params, "_meta": {SUBSCRIPTION_ID: subscription_id}}

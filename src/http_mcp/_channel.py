@@ -59,6 +59,7 @@ class Channel:
     progress_token: str | int | None = None
     log_threshold: int | None = None
     cancelled: CancelFlag = field(default_factory=CancelFlag)
+    close_stream: Callable[[], Awaitable[None]] | None = None
     _last_progress: float | None = None
 
     @classmethod
@@ -68,6 +69,7 @@ class Channel:
         notify: Notify | None,
         default_level: LogLevel | None,
         cancelled: CancelFlag,
+        close_stream: Callable[[], Awaitable[None]] | None = None,
     ) -> Channel:
         meta = params.get("_meta")
         meta = meta if isinstance(meta, dict) else {}
@@ -76,7 +78,7 @@ class Channel:
             token = None
         level = meta.get(META_LOG_LEVEL, default_level)
         threshold = LOG_LEVELS.index(level) if level in LOG_LEVELS else None
-        return cls(notify, token, threshold, cancelled)
+        return cls(notify, token, threshold, cancelled, close_stream)
 
     async def progress(self, progress: float, total: float | None, message: str | None) -> None:
         if not all(math.isfinite(n) for n in (progress, 0.0 if total is None else total)):

@@ -53,6 +53,9 @@ class RequestContext:
             its requests sent with it (those whose capability is in `client_capabilities`)
             and runs again with the answers. `None`: the transport cannot ask, and such a
             call ends with an error saying so. Never used at 2026-07-28.
+        close_stream: Ends the response's event stream before the result, so that the client
+            reconnects and resumes it (`Arguments.close_stream`); `None` where streams are not
+            resumable.
 
     Example:
         ```python
@@ -69,6 +72,7 @@ class RequestContext:
     cancelled: CancelFlag = field(default_factory=CancelFlag)
     client_capabilities: Mapping[str, Any] | None = None
     ask: Ask | None = None
+    close_stream: Callable[[], Awaitable[None]] | None = None
 
     @property
     def http_request(self) -> Request:

@@ -1,18 +1,24 @@
-"""`subscriptions/listen` (2026-07-28): one long-lived stream of the changes a client asked for.
+"""Streams of change notifications: `subscriptions/listen` (2026-07-28) and the handshake GET.
 
-With the tasks extension, `taskIds` names tasks to follow: the caller's own are honoured (others
-are left out of the acknowledgement, as if they did not exist), their states now are sent right
-after the acknowledgement, then each change as `notifications/tasks`.
+At 2026-07-28 a client asks for the changes it wants with `subscriptions/listen`. With the tasks
+extension, `taskIds` names tasks to follow: the caller's own are honoured (others are left out
+of the acknowledgement, as if they did not exist), their states now are sent right after the
+acknowledgement, then each change as `notifications/tasks`.
+
+At the handshake revisions, where a server without sessions remembers no `resources/subscribe`,
+the GET stream carries every list change and the updates of every resource the caller may read.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
 
 from http_mcp._call import Call, method_not_found
 from http_mcp._changes import (
     ACKNOWLEDGED,
+    LISTS,
     SUBSCRIPTION_ID,
     TASK_STATUS,
     FeedInterruptedError,
@@ -21,11 +27,15 @@ from http_mcp._changes import (
     tagged,
 )
 from http_mcp._context import Notify
+from http_mcp._resources import find
 from http_mcp._tasks import extension_required, negotiated
 from http_mcp.exceptions import StoreUnavailableError
 from http_mcp.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, JSONRPCError
 
 MAX_TASK_IDS: Final = 100
+
+if TYPE_CHECKING:  # the registry imports what imports this module: a cycle at run time
+    from http_mcp._registry import Registry
 
 _NO_STREAM = (
     "subscriptions/listen is answered with an event stream: "
@@ -110,3 +120,32 @@ async def _forward(
                 continue
             last_sent[params["taskId"]] = params
         await notify(method, tagged(params, sid))
+
+
+async def follow_changes(
+    registry: Registry,
+    scopes: frozenset[str],
+    notify: Notify,
+    ready: Callable[[], Awaitable[None]],
+) -> None:
+    """The handshake GET stream: every list change, and updates of what the caller may read.
+
+    `ready` is awaited once the feed is followed; then changes go to `notify` until the stream
+    ends (the server stops, the feed is interrupted, the client leaves).
+
+    Raises:
+        StoreUnavailableError: the store could not confirm the subscription (before `ready`).
+    """
+    bus = registry.bus
+    assert bus is not None, "the GET stream is served only with notifications on"
+
+    def readable(uri: str) -> bool:
+        return find(registry.resources, uri, scopes) is not None
+
+    interest = Interest(frozenset(LISTS), frozenset(), readable=readable)
+    async with bus.follow() as following:
+        await ready()
+        try:
+            await _forward(following, interest, notify, None, {})
+        except FeedInterruptedError:  # pragma: no cover - only when Redis goes away
+            return  # the client reconnects, and re-reads its lists

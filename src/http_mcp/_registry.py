@@ -99,9 +99,10 @@ class Registry:
         self._pages: dict[tuple[str, bool, frozenset[str], int], bytes] = {}
 
     def deliver_changes(self) -> None:
-        """Deliver change notifications (on `bus`), and advertise them at 2026-07-28."""
+        """Deliver change notifications (on `bus`), and advertise them at every revision."""
         self.notifying = True
         self.capabilities = NOTIFYING_CAPABILITIES
+        self.legacy_capabilities = NOTIFYING_CAPABILITIES
 
     def changed(self, change: Change) -> None:
         """Drop what was derived from a list another process says changed."""

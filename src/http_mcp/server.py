@@ -18,6 +18,7 @@ from http_mcp._context import Reply, RequestContext
 from http_mcp._declarations import Prompt, Tool
 from http_mcp._dispatch import METHODS
 from http_mcp._jsonrpc import raw_result_bytes, result_bytes
+from http_mcp._listen import follow_changes
 from http_mcp._observe import answer, log_request
 from http_mcp._prompts import RegisteredPrompt
 from http_mcp._protocol import acknowledge, negotiate
@@ -31,6 +32,7 @@ from http_mcp.jsonrpc import JSONRPCError, Message, Request
 from http_mcp.middleware import Middleware, chain, check_middleware
 from http_mcp.stores import MemoryStore, Store
 from http_mcp.transports._http import HTTPApp
+from http_mcp.transports._resume import StreamLog
 
 if TYPE_CHECKING:  # the catalogue page and the OpenTelemetry API load only when used
     from http_mcp._catalog import CatalogApp
@@ -85,7 +87,8 @@ class MCPServer:
             `subscriptions/listen` also follows the caller's tasks named in `taskIds`
             (`notifications/tasks`), whatever `notifications` says.
         task_poll_interval_ms: How often clients are asked to poll a task (`pollIntervalMs`).
-        task_lease_ms: How soon a task whose server stopped is reported `failed`: the
+        task_lease_ms: How soon a task whose server stopped is reported `failed`, and a
+            resumed stream (`back_channel`) whose server stopped ends with an error: the
             running server renews a lease of this length every third of it.
         back_channel: At the handshake revisions (2025-11-25 and older) over HTTP, send the
             requests of a tool or prompt returning `InputRequired` to the client on the
@@ -95,8 +98,14 @@ class MCPServer:
             declared, sealed with `request_state_key`: never stored, never required. Off: such
             a call ends with an error result naming protocol 2026-07-28. STDIO always asks
             the client on its pipe at the handshake revisions; 2026-07-28 is never affected.
+            With it, event streams at the handshake revisions are also resumable on any
+            replica: a streamed response is kept in the store with globally unique event ids
+            after a priming event, a `GET` with `Last-Event-ID` replays it, a client that
+            disconnects no longer cancels its call, and tools may `Arguments.close_stream()`.
         back_channel_timeout_s: How long a call waits for the client to answer the requests
             sent on the back channel (HTTP or STDIO) before it ends with an error.
+        stream_ttl_ms: How long the events of a resumable stream stay readable after the
+            last one; also how long a call whose client left may go on before it is stopped.
 
     Example:
         ```python
@@ -136,6 +145,7 @@ class MCPServer:
         task_lease_ms: int = 15_000,
         back_channel: bool = False,
         back_channel_timeout_s: float = 60.0,
+        stream_ttl_ms: int = 300_000,
     ) -> None:
         _check_declarations(tools, Tool, "tools")
         _check_declarations(prompts, Prompt, "prompts")
@@ -150,6 +160,8 @@ class MCPServer:
             raise ValueError("keepalive_s must be a positive number of seconds")
         if back_channel_timeout_s <= 0:
             raise ValueError("back_channel_timeout_s must be a positive number of seconds")
+        if stream_ttl_ms < 1 or task_lease_ms < 1:
+            raise ValueError("stream_ttl_ms and task_lease_ms must be positive milliseconds")
         if store is not None and not isinstance(store, Store):
             raise TypeError(f"MCPServer store must be a Store (http_mcp.stores), got {store!r}")
         registered_tools = tuple(RegisteredTool.build(t) for t in tools)
@@ -205,6 +217,9 @@ class MCPServer:
         self._chain: Handler | None = chain(layers) if layers else None
         self._telemetry = _telemetry() if telemetry else None
         self._answer = functools.partial(answer, handler=self._chain)
+        self._streams: StreamLog | None = None
+        if back_channel:
+            self._streams = StreamLog(lambda: self.store, stream_ttl_ms, task_lease_ms)
         self._app = HTTPApp(
             self,
             max_message_size,
@@ -214,6 +229,10 @@ class MCPServer:
             keepalive_s=keepalive_s,
             sessions=self._sessions,
             back_channel_timeout_s=back_channel_timeout_s,
+            streams=self._streams,
+            follow_changes=(
+                None if not notifications else functools.partial(follow_changes, self._registry)
+            ),
         )
 
     def __repr__(self) -> str:
@@ -391,6 +410,8 @@ class MCPServer:
 
             With a lifespan of your own, enter it there: `async with server.lifespan(app):`.
         """
+        if self._streams is not None:  # hear cancels for calls of this process from the start
+            await self._streams.cancels.listen()
         try:
             yield
         finally:
@@ -399,6 +420,8 @@ class MCPServer:
     async def aclose(self) -> None:
         """End open listen streams gracefully, then close the store, if one was used."""
         self.end_listen_streams()
+        if self._streams is not None:
+            self._streams.cancels.stop_listening()
         if self._store is not None:
             await self._store.aclose()
 

@@ -55,6 +55,9 @@ class MemoryStore(Store):
         self._values: dict[str, tuple[bytes, float]] = {}
         self._deadlines: list[tuple[float, str]] = []
         self._logs: dict[str, _Log] = {}
+        # Entry numbers count across all logs, so a log made again after it expired goes on
+        # after the ids its readers saw (as Redis's time-based ids do).
+        self._entries = 0
         self._channels: dict[str, set[Subscription]] = {}
         self._next_sweep = 0.0
         self._generation = 0  # bumped by aclose(), which ends blocked reads
@@ -122,7 +125,8 @@ class MemoryStore(Store):
         state = self._log(log, now)
         if state is None:
             state = self._logs[log] = _Log()
-        state.last += 1
+        self._entries += 1
+        state.last = self._entries
         state.entries.append((state.last, entry))
         while len(state.entries) > max_len:
             state.entries.popleft()

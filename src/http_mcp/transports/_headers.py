@@ -17,7 +17,7 @@ _SSE_TYPES: Final = (b"text/event-stream", b"text/*", b"*/*")
 
 
 # What `Headers` looks for, by lower-case name.
-_HOST, _ORIGIN, _CONTENT_TYPE, _ACCEPT, _LENGTH, _ROUTING, _SESSION = range(7)
+_HOST, _ORIGIN, _CONTENT_TYPE, _ACCEPT, _LENGTH, _ROUTING, _SESSION, _LAST_EVENT_ID = range(8)
 _WANTED: Final = {
     b"host": _HOST,
     b"origin": _ORIGIN,
@@ -25,6 +25,7 @@ _WANTED: Final = {
     b"accept": _ACCEPT,
     b"content-length": _LENGTH,
     b"mcp-session-id": _SESSION,
+    b"last-event-id": _LAST_EVENT_ID,
     **dict.fromkeys(_ROUTING_HEADERS, _ROUTING),
 }
 
@@ -36,14 +37,18 @@ class Headers:
     read into `accepts_json` and `accepts_sse`; `routing` holds the MCP routing and
     `Mcp-Param-*` headers by lower-case name, and `duplicate` says whether one of them came
     twice. `session_id` is the `Mcp-Session-Id` (the last one, if repeated).
+    `accept_given` says whether there was an `Accept` header; `last_event_id` is the
+    `Last-Event-ID` of a resuming `GET`.
     """
 
     __slots__ = (
+        "accept_given",
         "accepts_json",
         "accepts_sse",
         "content_type",
         "duplicate",
         "host",
+        "last_event_id",
         "length",
         "origin",
         "routing",
@@ -51,7 +56,7 @@ class Headers:
     )
 
     def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
-        host = origin = accept = session_id = None
+        host = origin = accept = session_id = last_event_id = None
         content_type = length = b""
         routing: dict[str, str] = {}
         duplicate = False
@@ -75,14 +80,18 @@ class Headers:
                 accept = value if accept is None else accept + b"," + value
             elif kind == _SESSION:
                 session_id = value
-            else:
+            elif kind == _LENGTH:
                 length = value
+            else:
+                last_event_id = value
         self.host: bytes | None = host
         self.origin: bytes | None = origin
         self.content_type: bytes = content_type
         # No Accept header admits both.
         self.accepts_json, self.accepts_sse = (True, True) if accept is None else _accepted(accept)
         self.length: bytes = length
+        self.accept_given = accept is not None
+        self.last_event_id: bytes | None = last_event_id
         self.routing = routing
         self.duplicate = duplicate
         self.session_id: bytes | None = session_id

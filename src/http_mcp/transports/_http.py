@@ -2,26 +2,31 @@
 
 Checks what only HTTP knows (host, origin, method, content type, accept, size), turns the body
 into a message, lets `MCPServer.handle` answer it and maps the JSON-RPC error code to a status.
+At the handshake revisions a `GET` resumes a stream (`Last-Event-ID`, with `back_channel`) or
+opens the stream of change notifications (with `notifications`); elsewhere it gets 405.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.requests import Request
 from starlette.types import Message as ASGIMessage
 from starlette.types import Receive, Scope, Send
 
+from http_mcp._channel import CancelFlag
 from http_mcp._concurrency import until_disconnect
-from http_mcp._context import Reply, RequestContext
+from http_mcp._context import Notify, Reply, RequestContext
 from http_mcp._dispatch import METHODS
 from http_mcp._protocol import HEADER_PROTOCOL_VERSION, LEGACY_VERSIONS, is_modern
 from http_mcp._sessions import Sessions
 from http_mcp._tasks import caller_digest
+from http_mcp.exceptions import StoreUnavailableError
 from http_mcp.jsonrpc import (
     HEADER_MISMATCH,
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
@@ -30,15 +35,18 @@ from http_mcp.jsonrpc import (
     UNSUPPORTED_PROTOCOL_VERSION,
     JSONRPCError,
     Message,
+    Notification,
     error_bytes,
     parse,
 )
 from http_mcp.jsonrpc import Request as JSONRPCRequest
 from http_mcp.jsonrpc import Response as JSONRPCResponse
+from http_mcp.transports._cancels import call_key, cancelled_request
 from http_mcp.transports._cors import answer_preflight, granting, is_preflight
 from http_mcp.transports._headers import Headers
 from http_mcp.transports._origin import OriginPolicy
 from http_mcp.transports._replies import Replies
+from http_mcp.transports._resume import ResumableStream, StreamLog, outliving_client
 from http_mcp.transports._sse import ResponseStream
 
 if TYPE_CHECKING:  # the server builds its app: a cycle at run time
@@ -61,6 +69,10 @@ _UNKNOWN_SESSION: Final = (
     "Session not found: this Mcp-Session-Id was not issued by this server, or it has expired; "
     "initialize again (or send no Mcp-Session-Id)"
 )
+_NO_GET: Final = "Method not allowed: this MCP endpoint takes POST"
+
+FollowChanges = Callable[[frozenset[str], Notify, Callable[[], Awaitable[None]]], Awaitable[None]]
+"""Serves the handshake GET stream of changes: scopes, where to send them, and when ready."""
 
 
 def http_status(error_code: int | None, modern: bool) -> int:
@@ -94,6 +106,8 @@ class HTTPApp:
         keepalive_s: float = 15.0,
         sessions: Sessions | None = None,
         back_channel_timeout_s: float = 60.0,
+        streams: StreamLog | None = None,
+        follow_changes: FollowChanges | None = None,
     ) -> None:
         self.server = server
         self._sessions = sessions
@@ -101,6 +115,8 @@ class HTTPApp:
             None if sessions is None else Replies(lambda: server.store, back_channel_timeout_s)
         )
         self._keepalive_s = keepalive_s
+        self._streams = streams
+        self._follow_changes = follow_changes
         self._handle = server.handle
         self._max_message_size = max_message_size
         self._origin_policy = OriginPolicy(allowed_hosts, allowed_origins, trust_forwarded_headers)
@@ -124,6 +140,9 @@ class HTTPApp:
                 await answer_preflight(scope, headers.origin, send)
                 return
             send = granting(send, headers.origin)
+        if scope["method"] == "GET" and (self._streams or self._follow_changes):
+            await self._get(scope, receive, send, headers)
+            return
         refusal = _refusal(scope["method"], headers, self._max_message_size)
         if refusal is not None:
             await _send(send, *refusal)
@@ -159,17 +178,34 @@ class HTTPApp:
             )
             if answered:
                 return
+        if self._streams is not None and isinstance(message, Notification):
+            await self._cancel(self._streams, scope, headers, message)
         method = METHODS.get(message.method) if isinstance(message, JSONRPCRequest) else None
         streams = method is not None and method.streams
         runs_user_code = method is not None and (method.runs_user_code or streams)
-        stream = ResponseStream(send) if runs_user_code and headers.accepts_sse else None
+        stream: ResponseStream | None = None
+        resumable: ResumableStream | None = None
+        scopes = _scopes_of(scope)
+        if runs_user_code and headers.accepts_sse:
+            version = routing.get(HEADER_PROTOCOL_VERSION)
+            log = None if streams else self._streams
+            if (
+                log is not None
+                and isinstance(message, JSONRPCRequest)
+                and not is_modern(message, version)
+            ):
+                owner = caller_digest(scope.get("user"), scopes)
+                stream = resumable = log.stream(send, owner, message.id)
+            else:
+                stream = ResponseStream(send)
         context = RequestContext(
             Request(scope, receive),
-            _scopes_of(scope),
+            scopes,
             routing.get(HEADER_PROTOCOL_VERSION),
             routing,
             None if stream is None else stream.notify,
             client_capabilities=declared,
+            close_stream=None if resumable is None else resumable.close_stream,
         )
         if stream is not None and self._replies is not None:
             context.ask = self._replies.asker(stream, scope.get("user"), context.scopes)
@@ -181,6 +217,12 @@ class HTTPApp:
                     status = http_status(reply.error_code, reply.modern)
                     await _send(send, status, reply.body, [(b"mcp-session-id", session)])
                     return
+        elif resumable is not None:
+            work = self._handle(message, context)
+            key = call_key(resumable.owner, headers.session_id, resumable.request_id)
+            reply = await outliving_client(work, receive, resumable, context.cancelled, key)
+            if reply is None:
+                return
         else:
             work = self._handle(message, context)
             if streams and stream is not None:
@@ -194,6 +236,69 @@ class HTTPApp:
             await stream.finish(reply.body)
         else:
             await _send(send, http_status(reply.error_code, reply.modern), reply.body)
+
+    async def _cancel(
+        self, streams: StreamLog, scope: Scope, headers: Headers, message: Notification
+    ) -> None:
+        """Pass a handshake `notifications/cancelled` on to the call it names, on any replica."""
+        if message.method != "notifications/cancelled" or is_modern(
+            message, headers.routing.get(HEADER_PROTOCOL_VERSION)
+        ):
+            return
+        request_id = cancelled_request(message.params)
+        if request_id is not None:
+            owner = caller_digest(scope.get("user"), _scopes_of(scope))
+            await streams.cancels.cancel(call_key(owner, headers.session_id, request_id))
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """A resume (`Last-Event-ID`) or the stream of change notifications, at the handshake."""
+        version = headers.routing.get(HEADER_PROTOCOL_VERSION)
+        if version is not None and version not in LEGACY_VERSIONS:
+            await _send(send, 405, _error(_NO_GET), [(b"allow", b"POST")])
+            return
+        if not (headers.accept_given and headers.accepts_sse):
+            text = "Not acceptable: a GET stream needs Accept: text/event-stream"
+            await _send(send, 406, _error(text))
+            return
+        scopes = _scopes_of(scope)
+        if headers.last_event_id is not None and self._streams is not None:
+            found = await self._streams.find(
+                headers.last_event_id, caller_digest(scope.get("user"), scopes)
+            )
+            if isinstance(found, tuple):
+                await _send(send, *found)
+            else:
+                await self._streams.replay(found, receive, send)
+            return
+        if self._follow_changes is None:
+            await _send(send, 405, _error(_NO_GET), [(b"allow", b"POST")])
+            return
+        await self._serve_changes(self._follow_changes, scopes, receive, send)
+
+    async def _serve_changes(
+        self, follow: FollowChanges, scopes: frozenset[str], receive: Receive, send: Send
+    ) -> None:
+        stream = ResponseStream(send)
+
+        async def ready() -> None:
+            async with stream.lock:
+                await stream.open()
+
+        unavailable: list[StoreUnavailableError] = []
+
+        async def changes() -> None:
+            try:
+                await follow(scopes, stream.notify, ready)
+            except StoreUnavailableError as exc:  # raised before the stream opens
+                unavailable.append(exc)
+
+        work = stream.kept_alive(changes(), self._keepalive_s)
+        _, connected = await until_disconnect(work, receive, CancelFlag())
+        if unavailable:
+            text = "Change notifications are unavailable: the server cannot reach its store"
+            await _send(send, 503, error_bytes(None, INTERNAL_ERROR, text))
+        elif connected:
+            await stream.end()
 
 
 async def _back_channel(
@@ -240,8 +345,7 @@ def _issued(sessions: Sessions, message: Message, reply: Reply) -> bytes | None:
 def _refusal(method: str, headers: Headers, limit: int) -> Refusal | None:
     """What HTTP alone refuses: the method, the content type, what is accepted, the size."""
     if method != "POST":
-        message = "Method not allowed: this MCP endpoint takes POST"
-        return 405, error_bytes(None, INVALID_REQUEST, message), [(b"allow", b"POST")]
+        return 405, error_bytes(None, INVALID_REQUEST, _NO_GET), [(b"allow", b"POST")]
     content_type = headers.content_type
     if content_type != b"application/json" and (
         content_type.split(b";", 1)[0].strip().lower() != b"application/json"

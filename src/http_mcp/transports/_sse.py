@@ -51,14 +51,16 @@ class ResponseStream:
     async def send_message(self, message: bytes) -> None:
         """Send one JSON-RPC message ahead of the response, as an event."""
         async with self.lock:
-            if not self.started:
-                self.started = True
-                await self._send(
-                    {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
-                )
+            await self.open()
             await self._send(
-                {"type": "http.response.body", "body": _event(message), "more_body": True}
+                {"type": "http.response.body", "body": event(message), "more_body": True}
             )
+
+    async def open(self) -> None:
+        """Start the event-stream response, once; call it holding `lock`."""
+        if not self.started:
+            self.started = True
+            await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
 
     async def kept_alive(self, work: Awaitable[T], interval: float) -> T:
         """Await `work`, sending a `:` comment line every `interval` seconds of silence."""
@@ -82,12 +84,20 @@ class ResponseStream:
                         }
                     )
 
+    async def end(self) -> None:
+        """End a stream that has no response to close it (the GET stream of changes)."""
+        async with self.lock:
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
     async def finish(self, body: bytes) -> None:
         async with self.lock:
             await self._send(
-                {"type": "http.response.body", "body": _event(body), "more_body": False}
+                {"type": "http.response.body", "body": event(body), "more_body": False}
             )
 
 
-def _event(data: bytes) -> bytes:
-    return b"event: message\ndata: " + data + b"\n\n"
+def event(data: bytes, event_id: str | None = None) -> bytes:
+    """One server-sent event carrying a JSON-RPC message, with its id when it has one."""
+    if event_id is None:
+        return b"event: message\ndata: " + data + b"\n\n"
+    return b"id: " + event_id.encode() + b"\nevent: message\ndata: " + data + b"\n\n"
