@@ -64,9 +64,10 @@ class StreamedCall:
         self._lines = response.aiter_lines()
 
     async def next(self) -> dict[str, Any]:
+        """The next message; a priming event (an id with empty data) carries none."""
         data: list[str] = []
         async for line in self._lines:
-            if line.startswith("data:"):
+            if line.startswith("data:") and line[5:].strip():
                 data.append(line[5:].strip())
             elif not line and data:
                 message: dict[str, Any] = json.loads("\n".join(data))

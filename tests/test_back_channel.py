@@ -289,6 +289,9 @@ async def test_calls_that_do_not_ask_make_no_store_call(
     store = CountingStore()
     url = served(live, store=store)
     session = await open_session(http, url, BOTH)
+    # Once per process, from its lifespan's start: the channel that carries cancels.
+    assert store.calls == Counter({"subscribe": 1})
+    store.calls.clear()
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami"}}
     response = await http.post(url, json=body, headers=headers_for(session))
     assert response.json()["result"]["content"][0]["text"] == str(os.getpid())
