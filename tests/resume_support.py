@@ -85,7 +85,10 @@ class Gate:
         self._open.set()
 
     async def wait(self) -> None:
-        await anyio.to_thread.run_sync(self._open.wait, abandon_on_cancel=True)
+        # Bounded: a tool cancelled while it waits abandons this thread, which must still end,
+        # or the test process cannot exit (a worker thread of anyio is not a daemon).
+        if not await anyio.to_thread.run_sync(self._open.wait, WAIT_S, abandon_on_cancel=True):
+            raise TimeoutError(f"the test did not open the gate within {WAIT_S:g} s")
 
 
 async def wait_for(flag: threading.Event) -> None:
