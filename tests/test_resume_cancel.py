@@ -20,6 +20,8 @@ from tests.test_resume import LEGACY_HEADERS, Probe, call, data_of
 pytestmark = pytest.mark.anyio
 
 TIMEOUT: Final = 10.0
+# A signed-in caller (the test backend's user): its cancels can be told from another caller's.
+SIGNED_IN: Final = {**LEGACY_HEADERS, "x-scopes": ""}
 
 
 def make_server(probe: Probe, store: MemoryStore | None = None) -> MCPServer:
@@ -61,16 +63,18 @@ async def test_a_cancel_stops_a_streaming_call_and_ends_its_stream(live: Any) ->
     url = live(starlette_app(make_server(probe))).url
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
         async with read_events(
-            http, "POST", url, json=call("gated", 7), headers=LEGACY_HEADERS
+            http, "POST", url, json=call("gated", 7), headers=SIGNED_IN
         ) as stream:
             await stream.next()
             started = await stream.next()
             assert started is not None
-            posted = await http.post(url, json=cancel(7), headers=LEGACY_HEADERS)
+            posted = await http.post(url, json=cancel(7), headers=SIGNED_IN)
             assert posted.status_code == 202
             rest = await stream.rest()
         await wait_for(probe.cancelled)
-        async with read_events(http, "GET", url, headers=resume_headers(started["id"])) as again:
+        async with read_events(
+            http, "GET", url, headers=resume_headers(started["id"], {"x-scopes": ""})
+        ) as again:
             resumed = await again.rest()
     for events in (rest, resumed):
         error = data_of(events[-1])
@@ -87,15 +91,13 @@ async def test_a_cancel_stops_a_call_that_never_streamed(live: Any) -> None:
         answers: list[httpx.Response] = []
 
         async def post_call() -> None:
-            answers.append(await http.post(url, json=call("silent", 8), headers=LEGACY_HEADERS))
+            answers.append(await http.post(url, json=call("silent", 8), headers=SIGNED_IN))
 
         group.start_soon(post_call)
         with anyio.fail_after(TIMEOUT):
             while not probe.cancelled.is_set():
                 # The call may not be running yet: a cancel for an unknown call does nothing.
-                assert (
-                    await http.post(url, json=cancel(8), headers=LEGACY_HEADERS)
-                ).status_code == 202
+                assert (await http.post(url, json=cancel(8), headers=SIGNED_IN)).status_code == 202
                 with anyio.move_on_after(0.05):
                     await wait_for(probe.cancelled)
     assert answers[0].status_code == 200
@@ -147,7 +149,7 @@ async def test_a_cancel_posted_to_another_server_on_the_store_reaches_the_call()
             group.start_soon(run_call)
             with anyio.fail_after(TIMEOUT):
                 while not scope_cancel.is_set():
-                    posted = await elsewhere.post("/mcp", json=cancel(5), headers=LEGACY_HEADERS)
+                    posted = await elsewhere.post("/mcp", json=cancel(5), headers=SIGNED_IN)
                     assert posted.status_code == 202
                     with anyio.move_on_after(0.05):
                         await scope_cancel.wait()
@@ -189,7 +191,57 @@ async def _call_in_process(app: Any) -> bytes:
             (b"content-type", b"application/json"),
             (b"accept", b"application/json, text/event-stream"),
             (b"mcp-protocol-version", LEGACY.encode()),
+            (b"x-scopes", b""),
         ],
     }
     await app(scope, receive, send)
     return b"".join(sent)
+
+
+def _initialize() -> dict[str, Any]:
+    params = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t"}}
+    return {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}
+
+
+async def test_a_cancel_stops_only_the_call_of_its_own_session(live: Any) -> None:
+    probe = Probe()
+    url = live(starlette_app(make_server(probe))).url
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        sessions = []
+        for _ in range(2):  # two anonymous clients declaring the same, in the same second
+            answer = await http.post(url, json=_initialize(), headers=LEGACY_HEADERS)
+            sessions.append({**LEGACY_HEADERS, "mcp-session-id": answer.headers["mcp-session-id"]})
+        assert sessions[0] != sessions[1]
+        first, second = sessions
+        async with (
+            read_events(http, "POST", url, json=call("gated", 7), headers=first) as mine,
+            read_events(http, "POST", url, json=call("gated", 7), headers=second) as theirs,
+        ):
+            for stream in (mine, theirs):
+                await stream.next()  # the priming event
+                assert await stream.next() is not None  # "started": both calls run
+            posted = await http.post(url, json=cancel(7), headers=first)
+            assert posted.status_code == 202
+            cancelled = data_of((await mine.rest())[-1])
+            probe.gate.open()
+            finished = data_of((await theirs.rest())[-1])
+    assert "cancelled" in cancelled["error"]["message"]
+    assert finished["result"]["content"][0]["text"] == "finished"
+
+
+async def test_an_anonymous_cancel_without_a_session_stops_nothing(live: Any) -> None:
+    probe = Probe()
+    url = live(starlette_app(make_server(probe))).url
+    async with (
+        httpx.AsyncClient(timeout=TIMEOUT) as http,
+        read_events(http, "POST", url, json=call("gated", 7), headers=LEGACY_HEADERS) as stream,
+    ):
+        await stream.next()
+        assert await stream.next() is not None
+        # Nothing tells this caller from another anonymous one sending the same id.
+        posted = await http.post(url, json=cancel(7), headers=LEGACY_HEADERS)
+        assert posted.status_code == 202
+        probe.gate.open()
+        finished = data_of((await stream.rest())[-1])
+    assert finished["result"]["content"][0]["text"] == "finished"
+    assert not probe.cancelled.is_set()

@@ -194,3 +194,10 @@ async def test_the_sdk_client_sends_its_session_id_back_and_closes_cleanly(live:
     assert posts[-1] is not None
     assert posts.count(posts[-1]) == len(posts) - 1
     assert ("DELETE", posts[-1]) in seen  # answered 405, which the client accepts
+
+
+async def test_every_initialize_gets_its_own_session_id(wire_of: WireOf) -> None:
+    wire = wire_of(make_server())
+    first = await session_of(wire, {"sampling": {}})
+    second = await session_of(wire, {"sampling": {}})
+    assert first != second

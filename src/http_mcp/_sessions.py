@@ -9,6 +9,7 @@ whether the client can answer an elicitation, a sampling or a roots request.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -48,12 +49,16 @@ class Sessions:
             # A declaration is small; a huge one is kept as a bare "declared" to bound the header.
             small = isinstance(value, dict) and len(to_json(value)) <= _MAX_CAPABILITY_SIZE
             kept[name] = value if small else {}
-        return self._codec.seal(_PURPOSE, kept, max_age_seconds=SESSION_MAX_AGE_SECONDS)
+        # A nonce makes each id unique: two clients declaring the same capabilities in the same
+        # second must not share one (cancels and streams are told apart by it).
+        data = {"c": kept, "n": secrets.token_urlsafe(12)}
+        return self._codec.seal(_PURPOSE, data, max_age_seconds=SESSION_MAX_AGE_SECONDS)
 
     def open(self, token: str) -> Mapping[str, Any] | None:
         """The capabilities a session id carries, or `None` when it does not verify."""
         try:
-            capabilities = self._codec.open(_PURPOSE, token)
+            data = self._codec.open(_PURPOSE, token)
         except JSONRPCError:
             return None
+        capabilities = data.get("c") if isinstance(data, dict) else None
         return capabilities if isinstance(capabilities, dict) else None

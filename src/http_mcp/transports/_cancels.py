@@ -29,8 +29,15 @@ _RETRY_S: Final = 1.0
 Key = tuple[str, str]
 
 
-def call_key(owner: str, session: bytes | None, request_id: RequestId) -> Key:
-    """Who made a call (owner digest and session id) and its JSON-RPC id, as a lookup key."""
+def call_key(owner: str, session: bytes | None, request_id: RequestId, user: Any) -> Key | None:
+    """Who made a call (owner digest and session id) and its JSON-RPC id, as a lookup key.
+
+    `None` for an anonymous caller without a session id: nothing tells two such callers apart
+    (their request ids are alike), so a cancel could stop another caller's call. Their calls
+    end when they finish, or one stream TTL after their client left.
+    """
+    if session is None and not getattr(user, "is_authenticated", False):
+        return None
     caller = owner if session is None else f"{owner}:{session.decode('latin-1')}"
     return caller, json.dumps(request_id)
 
@@ -44,8 +51,11 @@ class Cancels:
         self._listener: asyncio.Task[None] | None = None
 
     @contextlib.contextmanager
-    def running(self, key: Key, stop: Callable[[], None]) -> Iterator[None]:
-        """While the block runs, a cancel for `key` calls `stop`."""
+    def running(self, key: Key | None, stop: Callable[[], None]) -> Iterator[None]:
+        """While the block runs, a cancel for `key` calls `stop` (`None`: no cancel can)."""
+        if key is None:
+            yield
+            return
         self._running[key] = stop
         try:
             yield

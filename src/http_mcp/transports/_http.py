@@ -219,7 +219,9 @@ class HTTPApp:
                     return
         elif resumable is not None:
             work = self._handle(message, context)
-            key = call_key(resumable.owner, headers.session_id, resumable.request_id)
+            key = call_key(
+                resumable.owner, headers.session_id, resumable.request_id, scope.get("user")
+            )
             reply = await outliving_client(work, receive, resumable, context.cancelled, key)
             if reply is None:
                 return
@@ -246,9 +248,12 @@ class HTTPApp:
         ):
             return
         request_id = cancelled_request(message.params)
-        if request_id is not None:
-            owner = caller_digest(scope.get("user"), _scopes_of(scope))
-            await streams.cancels.cancel(call_key(owner, headers.session_id, request_id))
+        if request_id is None:
+            return
+        user = scope.get("user")
+        key = call_key(caller_digest(user, _scopes_of(scope)), headers.session_id, request_id, user)
+        if key is not None:
+            await streams.cancels.cancel(key)
 
     async def _get(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         """A resume (`Last-Event-ID`) or the stream of change notifications, at the handshake."""

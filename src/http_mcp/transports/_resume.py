@@ -276,14 +276,15 @@ async def outliving_client(
     receive: Receive,
     stream: ResumableStream,
     cancelled: CancelFlag,
-    key: Key,
+    key: Key | None,
 ) -> T | None:
     """Run `work` to its end even if the client goes away; `None` when it had to be stopped.
 
     A disconnect is not a cancellation at the handshake revisions: the call goes on, and its
-    events stay resumable. `notifications/cancelled` for `key` stops it. A call whose client
-    left is stopped one stream TTL later (its events would have expired by then). A stopped
-    call ends with an error response, for its client or for whoever resumes it.
+    events stay resumable. `notifications/cancelled` for `key` stops it (if there is a key).
+    A call whose client left is stopped one stream TTL later (its events would have expired by
+    then). A stopped call ends with an error response, for its client or for whoever resumes
+    it.
     """
     done: list[T] = []
     reason: list[str] = []
