@@ -387,7 +387,17 @@ async def test_over_stdio_what_is_not_a_change_is_ignored_and_closing_the_store_
             group.start_soon(functools.partial(server.serve_stdio, stdin=stdin, stdout=frames))
             os.write(write_end, listen_line(3, {"toolsListChanged": True}))
             await frames.wait_for(tagged_with(3, ACK))
-            for junk in (b"not json", b"[1]", b'{"kind": "resource"}', b'{"kind": "other"}'):
+            junk_audiences = (
+                b'{"kind": "tools", "audience": "x"}',
+                b'{"kind": "tools", "audience": [[1]]}',
+            )
+            for junk in (
+                b"not json",
+                b"[1]",
+                b'{"kind": "resource"}',
+                b'{"kind": "other"}',
+                *junk_audiences,
+            ):
                 await store.publish(CHANNEL, junk)
             os.write(write_end, touch_line(4, "tools"))
             await frames.wait_for(answer_to(4))
@@ -500,3 +510,60 @@ async def test_adding_a_taken_name_or_removing_what_is_not_offered_is_refused() 
         await server.add(not_a_declaration)
     async with AsyncTestClient(server) as client:
         assert [tool.name for tool in await client.list_tools()] == ["grow", "shrink"]
+
+
+def hiding_server() -> MCPServer:
+    """`hide` adds and `unhide` removes a tool only `admin` may see; `show` adds a prompt."""
+    server: MCPServer
+
+    def secret() -> str:
+        """Only for admins."""
+        return "secret"
+
+    def greeting() -> str:
+        """For everyone."""
+        return "hello"
+
+    async def hide() -> str:
+        """Adds the admins' tool."""
+        await server.add(Tool(func=secret, scopes=("admin",)))
+        return "hidden"
+
+    async def unhide() -> str:
+        """Removes the admins' tool."""
+        await server.remove(tools=["secret"])
+        return "gone"
+
+    async def show() -> str:
+        """Adds a prompt everyone sees."""
+        await server.add(Prompt(func=greeting))
+        return "shown"
+
+    server = MCPServer(
+        name="hiding",
+        version="1",
+        tools=(Tool(func=hide), Tool(func=unhide), Tool(func=show)),
+        notifications=True,
+    )
+    return server
+
+
+async def test_a_listener_is_not_told_of_list_changes_its_scopes_hide(
+    live: Callable[[Any], Any], client: httpx.AsyncClient
+) -> None:
+    url = live(starlette_app(hiding_server())).url
+    lists = {"toolsListChanged": True, "promptsListChanged": True}
+    with anyio.fail_after(TIMEOUT):
+        async with (
+            Listener(client, url, lists) as anyone,
+            Listener(client, url, lists, headers={"x-scopes": "admin"}) as admin,
+        ):
+            assert (await anyone.next_message())["method"] == ACK
+            assert (await admin.next_message())["method"] == ACK
+            for tool in ("hide", "unhide", "show"):
+                assert "error" not in await call_tool(client, url, tool)
+            # Changes arrive in order: the first one `anyone` hears is the prompt's.
+            heard_by_anyone = (await anyone.next_message())["method"]
+            heard_by_admin = [(await admin.next_message())["method"] for _ in range(3)]
+    assert heard_by_anyone == PROMPTS_CHANGED
+    assert heard_by_admin == [TOOLS_CHANGED, TOOLS_CHANGED, PROMPTS_CHANGED]

@@ -47,11 +47,19 @@ class Change:
             `"task"` for a task's new state.
         uri: The updated resource's URI (kind `"resource"` only).
         task: The task as `tasks/get` shows it now, without `resultType` (kind `"task"` only).
+        audience: For a list, who may hear of it: callers holding every scope of one of these
+            sets (what changed was hidden from the others); `None`: every caller.
     """
 
     kind: str
     uri: str | None = None
     task: Mapping[str, Any] | None = field(default=None, compare=False)
+    audience: tuple[tuple[str, ...], ...] | None = None
+
+    def heard_by(self, scopes: frozenset[str]) -> bool:
+        """Whether a caller with `scopes` may hear of this change."""
+        audience = self.audience
+        return audience is None or any(scopes.issuperset(needed) for needed in audience)
 
     def encode(self) -> bytes:
         """The change as the JSON published on the bus."""
@@ -60,6 +68,8 @@ class Change:
             body["uri"] = self.uri
         if self.task is not None:
             body["task"] = self.task
+        if self.audience is not None:
+            body["audience"] = self.audience
         return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
     @classmethod
@@ -71,7 +81,12 @@ class Change:
             return None
         kind = body.get("kind") if isinstance(body, dict) else None
         if kind in LISTS:
-            return cls(kind)
+            audience = body.get("audience")
+            if audience is None:
+                return cls(kind)
+            if not _is_audience(audience):
+                return None
+            return cls(kind, audience=tuple(tuple(needed) for needed in audience))
         if kind == TASK:
             task = body.get("task")
             valid = isinstance(task, dict) and isinstance(task.get("taskId"), str)
@@ -88,6 +103,13 @@ class Change:
         return LISTS[self.kind][1], {}
 
 
+def _is_audience(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(needed, list) and all(isinstance(scope, str) for scope in needed)
+        for needed in value
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Interest:
     """What one listener asked for, cut down to what the server honours for its caller.
@@ -98,12 +120,14 @@ class Interest:
         task_ids: The tasks whose states it gets, all the caller's own.
         readable: When given, it also gets the updates of every URI this accepts (the
             handshake revisions' GET stream: every resource the caller may read).
+        scopes: The caller's scopes: a list change about items they hide is not told.
     """
 
     lists: frozenset[str]
     uris: frozenset[str]
     task_ids: frozenset[str] = frozenset()
     readable: Callable[[str], bool] | None = None
+    scopes: frozenset[str] = frozenset()
 
     @classmethod
     def parse(
@@ -139,7 +163,7 @@ class Interest:
         if not changes:
             return cls(frozenset(), frozenset())
         readable = frozenset(uri for uri in wanted if find(resources, uri, scopes) is not None)
-        return cls(frozenset(lists), readable)
+        return cls(frozenset(lists), readable, scopes=scopes)
 
     def honoured(self) -> dict[str, Any]:
         """The filter as acknowledged: the switches it keeps, the URIs and tasks it follows."""
@@ -158,7 +182,7 @@ class Interest:
             return self.readable is not None and self.readable(str(change.uri))
         if change.task is not None:
             return change.task["taskId"] in self.task_ids
-        return change.kind in self.lists
+        return change.kind in self.lists and change.heard_by(self.scopes)
 
 
 class Bus:

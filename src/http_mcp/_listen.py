@@ -142,7 +142,7 @@ async def follow_changes(
     def readable(uri: str) -> bool:
         return find(registry.resources, uri, scopes) is not None
 
-    interest = Interest(frozenset(LISTS), frozenset(), readable=readable)
+    interest = Interest(frozenset(LISTS), frozenset(), readable=readable, scopes=scopes)
     async with bus.follow() as following:
         await ready()
         try:

@@ -17,8 +17,8 @@ from http_mcp._tools import RegisteredTool
 Declaration = Tool[Any, Any] | Prompt[Any] | Resource | ResourceTemplate[Any]
 
 
-def add(registry: Registry, declarations: Sequence[Declaration]) -> list[str]:
-    """Add the declarations to `registry`; the lists that changed.
+def add(registry: Registry, declarations: Sequence[Declaration]) -> list[tuple[str, Audience]]:
+    """Add the declarations to `registry`; the lists that changed, and who may see it.
 
     Raises:
         TypeError: one is not a `Tool`, `Prompt`, `Resource` or `ResourceTemplate`.
@@ -50,7 +50,7 @@ def add(registry: Registry, declarations: Sequence[Declaration]) -> list[str]:
 
 def remove(
     registry: Registry, tools: Iterable[str], prompts: Iterable[str], resources: Iterable[str]
-) -> list[str]:
+) -> list[tuple[str, Audience]]:
     """Remove tools and prompts by name, resources by URI (templates by URI template).
 
     Raises:
@@ -76,12 +76,21 @@ def _named(items: Sequence[Any], names: set[str], name_of: Any, kind: str) -> li
     return found
 
 
-def _changed(tools: Sequence[Any], prompts: Sequence[Any], resources: Sequence[Any]) -> list[str]:
-    return [
-        kind
-        for kind, items in (("tools", tools), ("prompts", prompts), ("resources", resources))
-        if items
-    ]
+Audience = tuple[tuple[str, ...], ...] | None
+"""Who may hear of a change: callers holding every scope of one of these sets (`None`: all)."""
+
+
+def _changed(
+    tools: Sequence[Any], prompts: Sequence[Any], resources: Sequence[Any]
+) -> list[tuple[str, Audience]]:
+    """The lists that changed, each with who may see at least one item that changed in it."""
+    changed: list[tuple[str, Audience]] = []
+    for kind, items in (("tools", tools), ("prompts", prompts), ("resources", resources)):
+        if not items:
+            continue
+        needed = {tuple(sorted(item.scopes)) for item in items}
+        changed.append((kind, None if () in needed else tuple(sorted(needed))))
+    return changed
 
 
 def check_unique(names: list[str], kind: str) -> None:

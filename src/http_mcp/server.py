@@ -362,8 +362,8 @@ class MCPServer:
             TypeError: an argument is not a `Tool`, `Prompt`, `Resource` or `ResourceTemplate`.
             ValueError: its name (a resource's URI) is taken.
         """
-        for kind in _runtime.add(self._registry, declarations):
-            await self._publish(Change(kind))
+        for kind, audience in _runtime.add(self._registry, declarations):
+            await self._publish(Change(kind, audience=audience))
 
     async def remove(
         self,
@@ -380,8 +380,8 @@ class MCPServer:
         Raises:
             ValueError: one of them is not offered; nothing is removed.
         """
-        for kind in _runtime.remove(self._registry, tools, prompts, resources):
-            await self._publish(Change(kind))
+        for kind, audience in _runtime.remove(self._registry, tools, prompts, resources):
+            await self._publish(Change(kind, audience=audience))
 
     def end_listen_streams(self) -> None:
         """End every open `subscriptions/listen` stream of this process gracefully.
