@@ -128,6 +128,11 @@ async def test_a_closed_stream_is_resumed_with_what_followed() -> None:
         from_middle = await http.get(URL, headers=resume_headers(replayed[0]["id"]))
         assert [e["id"] for e in parse_events(from_middle.text)] == [e["id"] for e in replayed[1:]]
 
+        # A client that had everything and resumes anyway gets an empty stream, not an error.
+        after_the_end = await http.get(URL, headers=resume_headers(replayed[-1]["id"]))
+        assert after_the_end.status_code == 200
+        assert parse_events(after_the_end.text) == []
+
 
 async def test_another_stream_of_the_same_call_gets_other_ids() -> None:
     wire = wire_for(starlette_app(make_server(Probe())))

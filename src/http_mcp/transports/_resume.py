@@ -127,6 +127,8 @@ class StreamLog:
                 if not entries and await store.get(lease_key(resumed.stream_id)) is None:
                     # The runner appends the response before it lets the lease go.
                     entries = await store.read_after(log, after)
+                    if not entries and await self._ended(resumed.stream_id):
+                        return  # the client already had the response: nothing follows it
                     if not entries:  # pragma: no cover - a replica died (replica tests)
                         body = error_bytes(resumed.request_id, INTERNAL_ERROR, RUNNER_LOST)
                         await _send_body(send, event(body))
@@ -143,11 +145,16 @@ class StreamLog:
         except StoreUnavailableError:
             logger.warning("a resumed stream ended early: the store cannot be reached")
 
+    async def _ended(self, stream_id: str) -> bool:
+        """Whether the stream's runner kept its final response in the log."""
+        raw = await self.store().get(meta_key(stream_id))
+        return raw is not None and bool(json.loads(raw).get("done"))
+
 
 class ResumableStream(ResponseStream):
     """A call's response stream that is also written to the store, to be resumed anywhere."""
 
-    __slots__ = ("_keeper", "_log", "detached", "owner", "request_id", "stream_id")
+    __slots__ = ("_final_kept", "_keeper", "_log", "detached", "owner", "request_id", "stream_id")
 
     def __init__(self, send: Send, log: StreamLog, owner: str, request_id: RequestId) -> None:
         super().__init__(send)
@@ -157,6 +164,7 @@ class ResumableStream(ResponseStream):
         self._keeper: asyncio.Task[None] | None = None
         self.stream_id: str | None = None
         self.detached = False
+        self._final_kept = False
 
     @property
     def cancels(self) -> Cancels:
@@ -239,6 +247,7 @@ class ResumableStream(ResponseStream):
                     max_len=MAX_EVENTS,
                 )
                 event_id = f"{self.stream_id}/{entry}"
+                self._final_kept = final
             except StoreUnavailableError:
                 logger.warning("an event could not be kept for resuming: the store is away")
         await self._deliver(event(message, event_id), more=not final)
@@ -250,7 +259,10 @@ class ResumableStream(ResponseStream):
             await self._send({"type": "http.response.body", "body": body, "more_body": more})
 
     def _meta(self) -> bytes:
-        return json.dumps({"owner": self.owner, "id": self.request_id}).encode()
+        # `done`: the final response is in the log, so a resume finding nothing after its
+        # id has had everything (and is not told the runner stopped).
+        meta = {"owner": self.owner, "id": self.request_id, "done": self._final_kept}
+        return json.dumps(meta).encode()
 
     async def _keep_lease(self, stream_id: str) -> None:
         store, log = self._log.store(), self._log
