@@ -251,7 +251,7 @@ class HTTPApp:
         if request_id is None:
             return
         user = scope.get("user")
-        key = call_key(caller_digest(user, _scopes_of(scope)), headers.session_id, request_id, user)
+        key = call_key(_owner_of(scope), headers.session_id, request_id, user)
         if key is not None:
             await streams.cancels.cancel(key)
 
@@ -265,11 +265,8 @@ class HTTPApp:
             text = "Not acceptable: a GET stream needs Accept: text/event-stream"
             await _send(send, 406, _error(text))
             return
-        scopes = _scopes_of(scope)
         if headers.last_event_id is not None and self._streams is not None:
-            found = await self._streams.find(
-                headers.last_event_id, caller_digest(scope.get("user"), scopes)
-            )
+            found = await self._streams.find(headers.last_event_id, _owner_of(scope))
             if isinstance(found, tuple):
                 await _send(send, *found)
             else:
@@ -278,7 +275,7 @@ class HTTPApp:
         if self._follow_changes is None:
             await _send(send, 405, _error(_NO_GET), [(b"allow", b"POST")])
             return
-        await self._serve_changes(self._follow_changes, scopes, receive, send)
+        await self._serve_changes(self._follow_changes, _scopes_of(scope), receive, send)
 
     async def _serve_changes(
         self, follow: FollowChanges, scopes: frozenset[str], receive: Receive, send: Send
@@ -329,8 +326,7 @@ async def _back_channel(
             await _send(send, 404, error_bytes(request_id, INVALID_REQUEST, _UNKNOWN_SESSION))
             return True, None
     if isinstance(message, JSONRPCResponse):
-        owner = caller_digest(scope.get("user"), _scopes_of(scope))
-        await _send(send, *await replies.accept(message, owner))
+        await _send(send, *await replies.accept(message, _owner_of(scope)))
         return True, None
     return False, None if declared is None else dict(declared)
 
@@ -389,6 +385,11 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 _NO_SCOPES: Final[frozenset[str]] = frozenset()
+
+
+def _owner_of(scope: Scope) -> str:
+    """The digest binding streams, answers and cancels to the caller (as tasks are bound)."""
+    return caller_digest(scope.get("user"), _scopes_of(scope))
 
 
 def _scopes_of(scope: Scope) -> frozenset[str]:
