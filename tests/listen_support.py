@@ -15,11 +15,62 @@ from types import TracebackType
 from typing import Any, Final
 
 import httpx
+from pydantic import BaseModel
 
+from http_mcp import MCPServer
+from http_mcp.types import Arguments, Resource, Tool
 from tests.conftest import modern_meta, modern_request
 
 SUBSCRIPTION_ID: Final = "io.modelcontextprotocol/subscriptionId"
 KEEP_ALIVE: Final = ":"
+
+
+class Touch(BaseModel):
+    what: str = "tools"
+    uri: str = ""
+
+
+def changes_server(**options: Any) -> MCPServer:
+    """A server whose `touch` tool announces the change its arguments name.
+
+    `what` is a list (`tools`, `prompts`, `resources`), `stop` (end the listeners' streams) or
+    anything else (the resource `uri` was updated). It offers `note://open` to anyone and
+    `note://secret` to `admin` only.
+    """
+    server: MCPServer
+
+    async def touch(arguments: Arguments[Touch]) -> str:
+        """Announces a change, or ends the listeners' streams."""
+        change = arguments.inputs
+        if change.what == "tools":
+            await server.notify_tools_changed()
+        elif change.what == "prompts":
+            await server.notify_prompts_changed()
+        elif change.what == "resources":
+            await server.notify_resources_changed()
+        elif change.what == "stop":
+            server.end_listen_streams()
+        else:
+            await server.notify_resource_updated(change.uri)
+        return "announced"
+
+    def open_note() -> str:
+        return "open"
+
+    def secret_note() -> str:
+        return "secret"
+
+    server = MCPServer(
+        name="changes",
+        version="1",
+        tools=(Tool(func=touch),),
+        resources=(
+            Resource(uri="note://open", func=open_note, name="open"),
+            Resource(uri="note://secret", func=secret_note, name="secret", scopes=["admin"]),
+        ),
+        **options,
+    )
+    return server
 
 
 class Listener:

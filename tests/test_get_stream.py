@@ -14,13 +14,12 @@ from httpx2 import Timeout as SDKTimeout
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ToolListChangedNotification
-from pydantic import BaseModel
 
 from http_mcp import MCPServer
 from http_mcp.exceptions import StoreUnavailableError
 from http_mcp.stores import MemoryStore
-from http_mcp.types import Arguments, Resource, Tool
 from tests.conftest import LEGACY, URL, legacy_request, starlette_app, wire_for
+from tests.listen_support import changes_server
 from tests.resume_support import SSE_ACCEPT, EventReader, read_events
 
 pytestmark = pytest.mark.anyio
@@ -30,41 +29,8 @@ GET_HEADERS: Final = {**SSE_ACCEPT, "mcp-protocol-version": LEGACY}
 POST_HEADERS: Final = {"accept": "application/json, text/event-stream"}
 
 
-class Touch(BaseModel):
-    what: str = "tools"
-    uri: str = ""
-
-
 def make_server(**options: Any) -> MCPServer:
-    """A server whose `touch` tool announces the change its arguments name."""
-    server: MCPServer
-
-    async def touch(arguments: Arguments[Touch]) -> str:
-        """Announces a change, or ends the listeners' streams."""
-        change = arguments.inputs
-        if change.what == "tools":
-            await server.notify_tools_changed()
-        elif change.what == "prompts":
-            await server.notify_prompts_changed()
-        elif change.what == "resources":
-            await server.notify_resources_changed()
-        elif change.what == "stop":
-            server.end_listen_streams()
-        else:
-            await server.notify_resource_updated(change.uri)
-        return "done"
-
-    server = MCPServer(
-        name="changes",
-        version="1",
-        tools=(Tool(func=touch),),
-        resources=(
-            Resource(uri="note://open", func=lambda: "open", name="open"),
-            Resource(uri="note://secret", func=lambda: "secret", name="secret", scopes=["admin"]),
-        ),
-        **{"notifications": True, "keepalive_s": 0.05, **options},
-    )
-    return server
+    return changes_server(**{"notifications": True, "keepalive_s": 0.05, **options})
 
 
 @pytest.fixture
@@ -76,7 +42,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 async def touch(client: httpx.AsyncClient, url: str, what: str, uri: str = "") -> None:
     body = legacy_request("tools/call", {"name": "touch", "arguments": {"what": what, "uri": uri}})
     response = await client.post(url, json=body, headers=POST_HEADERS)
-    assert response.json()["result"]["content"][0]["text"] == "done"
+    assert response.json()["result"]["content"][0]["text"] == "announced"
 
 
 async def next_message(stream: EventReader) -> Any:

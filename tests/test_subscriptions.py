@@ -12,15 +12,15 @@ from typing import Any, Final
 import anyio
 import httpx
 import pytest
-from pydantic import BaseModel
 
 from http_mcp import MCPServer
 from http_mcp._changes import CHANNEL
 from http_mcp.stores import MemoryStore
 from http_mcp.testing import AsyncTestClient
-from http_mcp.types import Arguments, Prompt, Resource, Tool
+from http_mcp.types import Prompt, Resource, Tool
 from tests.conftest import MODERN, legacy_request, modern_request, starlette_app
 from tests.listen_support import KEEP_ALIVE, SUBSCRIPTION_ID, Listener
+from tests.listen_support import changes_server as make_server
 
 pytestmark = pytest.mark.anyio
 
@@ -29,47 +29,6 @@ ACK: Final = "notifications/subscriptions/acknowledged"
 TOOLS_CHANGED: Final = "notifications/tools/list_changed"
 PROMPTS_CHANGED: Final = "notifications/prompts/list_changed"
 UPDATED: Final = "notifications/resources/updated"
-
-
-class Touch(BaseModel):
-    what: str = "tools"
-    uri: str = ""
-
-
-def make_server(**options: Any) -> MCPServer:
-    """A server whose `touch` tool announces the change its arguments name."""
-    server: MCPServer
-
-    async def touch(arguments: Arguments[Touch]) -> str:
-        """Announces a change."""
-        change = arguments.inputs
-        if change.what == "tools":
-            await server.notify_tools_changed()
-        elif change.what == "prompts":
-            await server.notify_prompts_changed()
-        elif change.what == "resources":
-            await server.notify_resources_changed()
-        else:
-            await server.notify_resource_updated(change.uri)
-        return "announced"
-
-    def open_note() -> str:
-        return "open"
-
-    def secret_note() -> str:
-        return "secret"
-
-    server = MCPServer(
-        name="changes",
-        version="1",
-        tools=(Tool(func=touch),),
-        resources=(
-            Resource(uri="note://open", func=open_note, name="open"),
-            Resource(uri="note://secret", func=secret_note, name="secret", scopes=["admin"]),
-        ),
-        **options,
-    )
-    return server
 
 
 @pytest.fixture

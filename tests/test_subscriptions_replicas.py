@@ -18,9 +18,9 @@ import pytest
 from http_mcp.stores import RedisStore
 from tests.conftest import modern_request, starlette_app
 from tests.listen_support import SUBSCRIPTION_ID, Listener
+from tests.listen_support import changes_server as make_server
 from tests.redis_support import RedisServer, free_port
 from tests.replica_support import ROOT, Replicas, RoundRobinProxy
-from tests.test_subscriptions import make_server
 
 pytestmark = pytest.mark.anyio
 
