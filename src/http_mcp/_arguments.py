@@ -32,7 +32,10 @@ class NoArguments(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-@dataclass(frozen=True, slots=True)
+_set = object.__setattr__
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Arguments(Generic[TInputs]):
     """The single parameter of a tool or prompt function.
 
@@ -56,6 +59,19 @@ class Arguments(Generic[TInputs]):
     request: Request
     channel: Channel = field(default_factory=Channel, repr=False)
     input_round: InputRound = field(default_factory=InputRound, repr=False)
+
+    # Written out: one is made per call, and this costs half the generated `__init__`.
+    def __init__(
+        self,
+        inputs: TInputs,
+        request: Request,
+        channel: Channel | None = None,
+        input_round: InputRound | None = None,
+    ) -> None:
+        _set(self, "inputs", inputs)
+        _set(self, "request", request)
+        _set(self, "channel", Channel() if channel is None else channel)
+        _set(self, "input_round", InputRound() if input_round is None else input_round)
 
     @property
     def client_capabilities(self) -> Mapping[str, Any]:

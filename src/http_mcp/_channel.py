@@ -26,6 +26,7 @@ LOG_LEVELS: Final[tuple[LogLevel, ...]] = (
     "alert",
     "emergency",
 )
+_LEVEL_INDEX: Final[dict[str, int]] = {level: index for index, level in enumerate(LOG_LEVELS)}
 META_PROGRESS_TOKEN: Final = "progressToken"
 META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
 
@@ -74,10 +75,12 @@ class Channel:
         meta = params.get("_meta")
         meta = meta if isinstance(meta, dict) else {}
         token = meta.get(META_PROGRESS_TOKEN)
-        if not (isinstance(token, str) or (isinstance(token, int) and not isinstance(token, bool))):
+        if token is not None and not (
+            isinstance(token, str) or (isinstance(token, int) and not isinstance(token, bool))
+        ):
             token = None
         level = meta.get(META_LOG_LEVEL, default_level)
-        threshold = LOG_LEVELS.index(level) if level in LOG_LEVELS else None
+        threshold = _LEVEL_INDEX.get(level) if isinstance(level, str) else None
         return cls(notify, token, threshold, cancelled, close_stream)
 
     async def progress(self, progress: float, total: float | None, message: str | None) -> None:

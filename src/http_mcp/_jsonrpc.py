@@ -62,13 +62,22 @@ class JSONRPCError(Exception):
         return error_bytes(self.request_id, self.code, self.message, self.data)
 
 
-@dataclass(frozen=True, slots=True)
+_set = object.__setattr__
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Request:
     """A request: it has an id and expects a response."""
 
     id: RequestId
     method: str
     params: dict[str, Any] = field(default_factory=dict)
+
+    # Written out: one is made per request, and this costs half the generated `__init__`.
+    def __init__(self, id: RequestId, method: str, params: dict[str, Any] | None = None) -> None:
+        _set(self, "id", id)
+        _set(self, "method", method)
+        _set(self, "params", {} if params is None else params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +118,16 @@ def parse(body: bytes | str) -> Message:
 
 def parse_object(data: Any) -> Message:
     """The message an already decoded JSON value is; `JSONRPCError` if it is none."""
-    if isinstance(data, list):
-        raise JSONRPCError(INVALID_REQUEST, "Invalid request: batches are not supported")
     if not isinstance(data, dict):
+        if isinstance(data, list):
+            raise JSONRPCError(INVALID_REQUEST, "Invalid request: batches are not supported")
         raise JSONRPCError(INVALID_REQUEST, "Invalid request: expected a JSON object")
     raw_id = data.get("id")
-    request_id = raw_id if _is_valid_id(raw_id) else None
+    id_type = type(raw_id)
+    if id_type is int or id_type is str:  # what parsed JSON holds, checked without a call
+        request_id: RequestId | None = raw_id
+    else:
+        request_id = raw_id if _is_valid_id(raw_id) else None
     if data.get("jsonrpc") != "2.0":
         raise JSONRPCError(
             INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"', request_id=request_id

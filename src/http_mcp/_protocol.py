@@ -141,6 +141,12 @@ def check_routing_headers(
 
     `target` is the param the method's `Mcp-Name` header repeats, if it has one.
     """
+    if (
+        headers.get(HEADER_PROTOCOL_VERSION) == version
+        and headers.get(HEADER_METHOD) == message.method
+        and (target is None or _names_match(headers.get(HEADER_NAME), message.params.get(target)))
+    ):
+        return  # the usual case, decided without building a message
     _check_header(
         headers.get(HEADER_PROTOCOL_VERSION),
         version,
@@ -163,6 +169,13 @@ def check_routing_headers(
             message,
             decode=True,
         )
+
+
+def _names_match(header: str | None, body_value: Any) -> bool:
+    """Whether the `Mcp-Name` header plainly repeats `body_value` (no encoded form)."""
+    if body_value is None:
+        return True
+    return isinstance(header, str) and header == body_value and not header.startswith("=?")
 
 
 def _check_header(

@@ -385,6 +385,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 _NO_SCOPES: Final[frozenset[str]] = frozenset()
+_JSON_TYPE: Final = (b"content-type", b"application/json")
 
 
 def _owner_of(scope: Scope) -> str:
@@ -403,12 +404,12 @@ def _scopes_of(scope: Scope) -> frozenset[str]:
 async def _send(
     send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    headers = [(b"content-length", str(len(body)).encode())]
+    headers = [(b"content-length", b"%d" % len(body))]
     if body:
-        headers.append((b"content-type", b"application/json"))
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
-    )
+        headers.append(_JSON_TYPE)
+    if extra:
+        headers += extra
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
