@@ -179,12 +179,12 @@ async def until_disconnect(
     reading `receive` that cancels the request's own task on a disconnect (an anyio task
     group per request costs more than most tool calls).
     """
-    task = asyncio.current_task()
-    assert task is not None, "http-mcp runs on asyncio (or uvloop)"
     try:
         awaited = work.send(None)
     except StopIteration as finished:
         return finished.value, True
+    task = asyncio.current_task()
+    assert task is not None, "http-mcp runs on asyncio (or uvloop)"
     watcher = asyncio.ensure_future(_watch(receive, task, cancelled))
     try:
         result: T = await _Resumed(work, awaited)
