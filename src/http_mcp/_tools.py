@@ -87,11 +87,9 @@ class RegisteredTool:
         except ValidationError as exc:
             return self._failure("\n".join(describe(exc, self.input_schema)))
         try:
-            value = await invoke(
-                self.tool.func,
-                self.is_coroutine,
-                *call_arguments(self.wants_arguments, inputs, call),
-            )
+            func, given = self.tool.func, call_arguments(self.wants_arguments, inputs, call)
+            # An async function's coroutine is awaited as it is: no frame of ours around it.
+            value = await (func(*given) if self.is_coroutine else invoke(func, False, *given))
             if isinstance(value, InputRequired):
                 return value
             return self._success(value)

@@ -12,6 +12,7 @@ _ROUTING_HEADERS: Final = (
     HEADER_METHOD.encode(),
     HEADER_NAME.encode(),
 )
+_ROUTING_KEYS: Final = {name: name.decode("latin-1") for name in _ROUTING_HEADERS}
 _JSON_TYPES: Final = (b"application/json", b"application/*", b"*/*")
 _SSE_TYPES: Final = (b"text/event-stream", b"text/*", b"*/*")
 
@@ -67,7 +68,7 @@ class Headers:
                     continue
                 kind = _ROUTING
             if kind == _ROUTING:
-                key = name.decode("latin-1")
+                key = _ROUTING_KEYS.get(name) or name.decode("latin-1")
                 duplicate = duplicate or key in routing
                 routing[key] = value.decode("latin-1").strip(" \t")
             elif kind == _HOST:

@@ -198,14 +198,16 @@ class HTTPApp:
                 stream = resumable = log.stream(send, owner, message.id)
             else:
                 stream = ResponseStream(send)
-        context = RequestContext(
+        context = RequestContext(  # by position: keywords cost more, once per request
             Request(scope, receive),
             scopes,
             routing.get(HEADER_PROTOCOL_VERSION),
             routing,
             None if stream is None else stream.notify,
-            client_capabilities=declared,
-            close_stream=None if resumable is None else resumable.close_stream,
+            CancelFlag(),
+            declared,
+            None,  # ask: set below when the stream can carry requests
+            None if resumable is None else resumable.close_stream,
         )
         if stream is not None and self._replies is not None:
             context.ask = self._replies.asker(stream, scope.get("user"), context.scopes)
