@@ -147,7 +147,13 @@ class HTTPApp:
         if refusal is not None:
             await _send(send, *refusal)
             return
-        body = await _read_body(receive, self._max_message_size)
+        first = await receive()
+        if first.get("more_body", False) or first["type"] != "http.request":
+            body = await _read_body(first, receive, self._max_message_size)
+        else:  # the usual case: the whole body in one message
+            body = first.get("body", b"")
+            if len(body) > self._max_message_size:
+                body = None
         if body is None:
             await _send(send, *_too_large(self._max_message_size))
             return
@@ -370,11 +376,11 @@ def _error(text: str) -> bytes:
     return error_bytes(None, INVALID_REQUEST, text)
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
+async def _read_body(message: ASGIMessage, receive: Receive, limit: int) -> bytes | None:
+    """The request body from `message` (the first) and those after it; `None`: over `limit`."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         if message["type"] != "http.request":
             return b""
         chunk = message.get("body", b"")
@@ -384,6 +390,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+        message = await receive()
 
 
 _NO_SCOPES: Final[frozenset[str]] = frozenset()
