@@ -1,4 +1,4 @@
-"""`until_disconnect`: the first step taken by hand, a watcher only for work that waits."""
+"""`until_disconnect`: the first step taken by hand, a watcher only for work still waiting."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import uvloop
 
+from http_mcp import _concurrency
 from http_mcp._channel import CancelFlag
 from http_mcp._concurrency import until_disconnect
 from tests.conftest import EVENT_LOOPS
@@ -31,7 +32,9 @@ async def stays_connected() -> dict[str, Any]:
     raise AssertionError("unreachable")
 
 
-async def test_work_that_never_waits_gets_no_watcher() -> None:
+async def test_only_work_still_waiting_after_the_delay_gets_a_watcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     async def quick() -> int:
         return len(asyncio.all_tasks())
 
@@ -39,9 +42,23 @@ async def test_work_that_never_waits_gets_no_watcher() -> None:
         await asyncio.sleep(0)
         return len(asyncio.all_tasks())
 
+    passed = asyncio.Event()
+
+    async def waits_past_the_delay() -> int:
+        asyncio.get_running_loop().call_later(0, passed.set)  # after the watcher's timer
+        await passed.wait()
+        return len(asyncio.all_tasks())
+
     before = len(asyncio.all_tasks())
     assert await until_disconnect(quick(), stays_connected, CancelFlag()) == (before, True)
-    assert await until_disconnect(waits(), stays_connected, CancelFlag()) == (before + 1, True)
+    assert await until_disconnect(waits(), stays_connected, CancelFlag()) == (before, True)
+    assert _concurrency.WATCH_AFTER_S > 0
+    monkeypatch.setattr(_concurrency, "WATCH_AFTER_S", 0)
+    watched = await until_disconnect(waits_past_the_delay(), stays_connected, CancelFlag())
+    assert watched == (before + 1, True)
+    for _ in range(3):  # the cancelled watcher's last steps
+        await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == before
 
 
 async def test_values_and_errors_pass_through_after_the_first_wait() -> None:
@@ -75,7 +92,10 @@ async def test_values_and_errors_pass_through_after_the_first_wait() -> None:
     )
 
 
-async def test_a_disconnect_cancels_waiting_work_and_sets_the_flag() -> None:
+async def test_a_disconnect_cancels_waiting_work_and_sets_the_flag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_concurrency, "WATCH_AFTER_S", 0)
     gone = asyncio.Event()
     seen: list[str] = []
 

@@ -168,6 +168,10 @@ if hasattr(os, "register_at_fork"):  # POSIX
 # -- a request's work and its client's disconnection ------------------------------------
 
 
+WATCH_AFTER_S: Final = 0.05
+"""How long a request's work may wait before a watcher starts reading for a disconnect."""
+
+
 async def until_disconnect(
     work: Coroutine[Any, Any, T], receive: Receive, cancelled: CancelFlag
 ) -> tuple[T | None, bool]:
@@ -175,9 +179,10 @@ async def until_disconnect(
 
     Returns the result and whether the client is still there. `work` takes its first step
     right here: most tool calls finish without waiting for anything, cannot be interrupted
-    anyway, and so need no watcher. Only work that waits gets one: a task
-    reading `receive` that cancels the request's own task on a disconnect (an anyio task
-    group per request costs more than most tool calls).
+    anyway, and so need no watcher. Work that waits gets one only once it has waited
+    `WATCH_AFTER_S`: a task reading `receive` that cancels the request's own task on a
+    disconnect. A quick sync tool (a wait for its thread) so costs one timer, not a task
+    started and cancelled; a disconnect is noticed at most `WATCH_AFTER_S` late.
     """
     try:
         awaited = work.send(None)
@@ -185,7 +190,8 @@ async def until_disconnect(
         return finished.value, True
     task = asyncio.current_task()
     assert task is not None, "http-mcp runs on asyncio (or uvloop)"
-    watcher = asyncio.ensure_future(_watch(receive, task, cancelled))
+    watch = _Watch(receive, task, cancelled)
+    timer = task.get_loop().call_later(WATCH_AFTER_S, watch.start)
     try:
         result: T = await _Resumed(work, awaited)
     except asyncio.CancelledError:
@@ -194,8 +200,28 @@ async def until_disconnect(
         task.uncancel()
         return None, False
     finally:
-        watcher.cancel()
+        timer.cancel()
+        watch.stop()
     return result, True
+
+
+class _Watch:
+    """The disconnect watcher of one request, started late (`WATCH_AFTER_S`) if at all."""
+
+    __slots__ = ("_cancelled", "_receive", "_task", "_watcher")
+
+    def __init__(self, receive: Receive, task: asyncio.Task[Any], cancelled: CancelFlag) -> None:
+        self._receive = receive
+        self._task = task
+        self._cancelled = cancelled
+        self._watcher: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        self._watcher = asyncio.ensure_future(_watch(self._receive, self._task, self._cancelled))
+
+    def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
 
 
 class _Resumed(Generic[T]):
