@@ -618,3 +618,23 @@ async def test_refusal_before_the_body_is_read_keeps_the_connection_usable(
     assert_served(served)
     assert len(clients) == 3
     assert clients[0] == clients[1] == clients[2]
+
+
+async def test_a_remembered_accepted_host_decides_nothing_else() -> None:
+    """One app, many requests: an accepted Host is remembered per address, never beyond it."""
+    server = make_server()
+    host = [(b"host", b"evil.example")]
+    assert (await call_raw(server, host, ("10.0.0.5", 8000)))[0] == 200  # off loopback
+    assert (await call_raw(server, host, ("10.0.0.5", 8000)))[0] == 200
+    status, body = await call_raw(server, host, ("127.0.0.1", 8000))  # same Host, on loopback
+    assert status == 421
+    assert "evil.example" in body["error"]["message"]
+    loopback = [(b"host", b"127.0.0.1:8000")]
+    assert (await call_raw(server, loopback, ("127.0.0.1", 8000)))[0] == 200
+    assert (await call_raw(server, loopback, ("127.0.0.1", 8000)))[0] == 200
+    foreign = [*loopback, (b"origin", b"https://evil.example")]
+    assert (await call_raw(server, foreign, ("127.0.0.1", 8000)))[0] == 403
+    for _ in range(2):  # a refusal is worked out afresh, message and all
+        status, body = await call_raw(server, host, ("127.0.0.1", 8000))
+        assert status == 421
+        assert "allowed_hosts" in body["error"]["message"]

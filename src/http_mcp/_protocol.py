@@ -141,10 +141,12 @@ def check_routing_headers(
 
     `target` is the param the method's `Mcp-Name` header repeats, if it has one.
     """
+    name = None if target is None else message.params.get(target)
     if (
         headers.get(HEADER_PROTOCOL_VERSION) == version
         and headers.get(HEADER_METHOD) == message.method
-        and (target is None or _names_match(headers.get(HEADER_NAME), message.params.get(target)))
+        # A name equal to a header value is a string; an encoded one takes the long way.
+        and (name is None or (headers.get(HEADER_NAME) == name and not name.startswith("=?")))
     ):
         return  # the usual case, decided without building a message
     _check_header(
@@ -157,25 +159,15 @@ def check_routing_headers(
     _check_header(
         headers.get(HEADER_METHOD), message.method, "Mcp-Method", "the request's method", message
     )
-    if target is None:
-        return
-    body_value = message.params.get(target)
-    if body_value is not None:
+    if name is not None:
         _check_header(
             headers.get(HEADER_NAME),
-            body_value,
+            name,
             "Mcp-Name",
             f"the request's {target!r}",
             message,
             decode=True,
         )
-
-
-def _names_match(header: str | None, body_value: Any) -> bool:
-    """Whether the `Mcp-Name` header plainly repeats `body_value` (no encoded form)."""
-    if body_value is None:
-        return True
-    return isinstance(header, str) and header == body_value and not header.startswith("=?")
 
 
 def _check_header(

@@ -37,6 +37,8 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
 _LOOPBACK_SERVERS: Final = frozenset({"127.0.0.1", "::1"})
 _SHOWN_LENGTH: Final = 100
+_REMEMBERED_HOSTS: Final = 256
+_LONGEST_HOST: Final = 261  # a 253-character DNS name and a port
 _HOSTS_SETTING: Final = "MCPServer(allowed_hosts=[...])"
 _ORIGINS_SETTING: Final = "MCPServer(allowed_origins=[...])"
 
@@ -82,6 +84,7 @@ class OriginPolicy:
             self._any_origin = "*" in entries
             self._origins = frozenset(_origin_entry(e) for e in entries if e != "*")
         self._trust_forwarded = trust_forwarded_headers
+        self._accepted_hosts: set[tuple[bytes | None, Any]] = set()
 
     def refusal(
         self, scope: Scope, host: bytes | None, origin: bytes | None
@@ -91,6 +94,12 @@ class OriginPolicy:
         `host` and `origin` are the request's headers of those names (repeated values joined
         with commas), or `None` when it has none.
         """
+        server = scope.get("server")
+        # A client sends the same Host to the same address request after request: an
+        # accepted pair is remembered (refusals are worked out again, with their text).
+        seen = (host, server[0] if server else None)
+        if origin is None and seen in self._accepted_hosts:
+            return None
         host_text = None if host is None else host.decode("latin-1")
         host_header = "Host"
         proto = None
@@ -99,11 +108,16 @@ class OriginPolicy:
             if forwarded.host is not None:
                 host_text, host_header = forwarded.host, forwarded.host_header
             proto = forwarded.proto
-        on_loopback = reached_on_loopback(scope.get("server"))
+        on_loopback = reached_on_loopback(server)
         if not self._host_allowed(host_text, on_loopback):
             text = self._host_refusal_text(host_text, host_header, on_loopback, scope)
             return _refuse(MISDIRECTED, text)
         if origin is None:
+            # Not when the verdict rests on other headers too; not a Host no name is as long as.
+            if not self._trust_forwarded and (host is None or len(host) <= _LONGEST_HOST):
+                if len(self._accepted_hosts) >= _REMEMBERED_HOSTS:
+                    self._accepted_hosts.clear()
+                self._accepted_hosts.add(seen)
             return None
         origin_text = origin.decode("latin-1")
         if self._origin_allowed(origin_text, host_text, proto):
