@@ -42,23 +42,59 @@ async def test_only_work_still_waiting_after_the_delay_gets_a_watcher(
         await asyncio.sleep(0)
         return len(asyncio.all_tasks())
 
-    passed = asyncio.Event()
+    watched = asyncio.Event()
 
-    async def waits_past_the_delay() -> int:
-        asyncio.get_running_loop().call_later(0, passed.set)  # after the watcher's timer
-        await passed.wait()
+    async def receive() -> dict[str, Any]:
+        watched.set()  # the watcher has started: it reads for a disconnect
+        return await stays_connected()
+
+    async def waits_for_its_watcher() -> int:
+        await watched.wait()
         return len(asyncio.all_tasks())
 
     before = len(asyncio.all_tasks())
-    assert await until_disconnect(quick(), stays_connected, CancelFlag()) == (before, True)
-    assert await until_disconnect(waits(), stays_connected, CancelFlag()) == (before, True)
+    assert await until_disconnect(quick(), receive, CancelFlag()) == (before, True)
+    assert await until_disconnect(waits(), receive, CancelFlag()) == (before, True)
+    assert not watched.is_set()
     assert _concurrency.WATCH_AFTER_S > 0
     monkeypatch.setattr(_concurrency, "WATCH_AFTER_S", 0)
-    watched = await until_disconnect(waits_past_the_delay(), stays_connected, CancelFlag())
-    assert watched == (before + 1, True)
+    result = await until_disconnect(waits_for_its_watcher(), receive, CancelFlag())
+    assert result == (before + 1, True)
     for _ in range(3):  # the cancelled watcher's last steps
         await asyncio.sleep(0)
     assert len(asyncio.all_tasks()) == before
+
+
+async def test_waiting_requests_share_sweeps_that_stop_when_none_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_concurrency, "WATCH_AFTER_S", 0)
+    loop = asyncio.get_running_loop()
+    pending = _concurrency._pending_watches(loop)
+    release = asyncio.Event()
+    reading: list[int] = []
+
+    def reader(number: int) -> Any:
+        async def receive() -> dict[str, Any]:
+            reading.append(number)
+            if len(reading) == 3:
+                release.set()
+            return await stays_connected()
+
+        return receive
+
+    async def held(number: int) -> int:
+        await release.wait()
+        return number
+
+    requests = [until_disconnect(held(n), reader(n), CancelFlag()) for n in range(3)]
+    assert await asyncio.gather(*requests) == [(n, True) for n in range(3)]
+    assert sorted(reading) == [0, 1, 2]  # every waiting request got its watcher
+    for _ in range(3):  # a last sweep finds nothing and stops
+        await asyncio.sleep(0)
+    assert not pending._armed
+    assert (pending._young, pending._old) == ({}, {})
+    assert _concurrency._pending_watches(loop) is pending
 
 
 async def test_values_and_errors_pass_through_after_the_first_wait() -> None:

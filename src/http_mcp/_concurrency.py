@@ -23,6 +23,7 @@ import logging
 import os
 import queue
 import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import Any, Final, Generic, TypeVar
 
@@ -168,8 +169,8 @@ if hasattr(os, "register_at_fork"):  # POSIX
 # -- a request's work and its client's disconnection ------------------------------------
 
 
-WATCH_AFTER_S: Final = 0.05
-"""How long a request's work may wait before a watcher starts reading for a disconnect."""
+WATCH_AFTER_S: Final = 0.025
+"""A request's work that has waited this long (at most twice this) gets a disconnect watcher."""
 
 
 async def until_disconnect(
@@ -180,9 +181,10 @@ async def until_disconnect(
     Returns the result and whether the client is still there. `work` takes its first step
     right here: most tool calls finish without waiting for anything, cannot be interrupted
     anyway, and so need no watcher. Work that waits gets one only once it has waited
-    `WATCH_AFTER_S`: a task reading `receive` that cancels the request's own task on a
-    disconnect. A quick sync tool (a wait for its thread) so costs one timer, not a task
-    started and cancelled; a disconnect is noticed at most `WATCH_AFTER_S` late.
+    `WATCH_AFTER_S` to twice that: a task reading `receive` that cancels the request's own
+    task on a disconnect, started by a sweep shared by all of the loop's waiting requests. A
+    quick sync tool (a wait for its thread) so costs two dictionary entries, not a task
+    started and cancelled; a disconnect is noticed at most `2 * WATCH_AFTER_S` late.
     """
     try:
         awaited = work.send(None)
@@ -191,7 +193,9 @@ async def until_disconnect(
     task = asyncio.current_task()
     assert task is not None, "http-mcp runs on asyncio (or uvloop)"
     watch = _Watch(receive, task, cancelled)
-    timer = task.get_loop().call_later(WATCH_AFTER_S, watch.start)
+    loop = task.get_loop()
+    pending = _pending_watches(loop)
+    pending.add(watch, loop)
     try:
         result: T = await _Resumed(work, awaited)
     except asyncio.CancelledError:
@@ -200,7 +204,7 @@ async def until_disconnect(
         task.uncancel()
         return None, False
     finally:
-        timer.cancel()
+        pending.discard(watch)
         watch.stop()
     return result, True
 
@@ -222,6 +226,61 @@ class _Watch:
     def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
+
+
+class _PendingWatches:
+    """The watches of one event loop's waiting requests, started by sweeps in generations.
+
+    A sweep every `WATCH_AFTER_S` starts the watch of each request that was already waiting
+    at the sweep before, instead of a timer per request; the sweeps stop while none waits.
+    Holds no reference to its loop (the registry is keyed weakly by it).
+    """
+
+    __slots__ = ("_armed", "_old", "_young")
+
+    def __init__(self) -> None:
+        self._young: dict[_Watch, None] = {}
+        self._old: dict[_Watch, None] = {}
+        self._armed = False
+
+    def add(self, watch: _Watch, loop: asyncio.AbstractEventLoop) -> None:
+        self._young[watch] = None
+        if not self._armed:
+            self._armed = True
+            loop.call_later(WATCH_AFTER_S, self._sweep)
+
+    def discard(self, watch: _Watch) -> None:
+        if self._young.pop(watch, _ABSENT) is _ABSENT:
+            self._old.pop(watch, None)
+
+    def _sweep(self) -> None:
+        due, self._old, self._young = self._old, self._young, {}
+        for watch in due:
+            watch.start()
+        if self._old:
+            asyncio.get_running_loop().call_later(WATCH_AFTER_S, self._sweep)
+        else:
+            self._armed = False
+
+
+_ABSENT: Final = object()
+_pending_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PendingWatches] = (
+    weakref.WeakKeyDictionary()
+)
+_last_pending: tuple[asyncio.AbstractEventLoop | None, _PendingWatches] = (None, _PendingWatches())
+
+
+def _pending_watches(loop: asyncio.AbstractEventLoop) -> _PendingWatches:
+    """The loop's `_PendingWatches`; the last one asked for is at hand (one read, thread-safe)."""
+    global _last_pending
+    last = _last_pending
+    if last[0] is loop:
+        return last[1]
+    pending = _pending_by_loop.get(loop)
+    if pending is None:
+        pending = _pending_by_loop[loop] = _PendingWatches()
+    _last_pending = (loop, pending)
+    return pending
 
 
 class _Resumed(Generic[T]):
