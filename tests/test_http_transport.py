@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -207,6 +208,28 @@ async def test_declared_oversize_body_is_refused_before_it_is_read() -> None:
     assert sent[0]["status"] == 413
     assert (b"content-type", b"application/json") in sent[0]["headers"]
     assert b"Traceback" not in sent[1]["body"]
+
+
+async def test_undeclared_oversize_body_in_one_message_is_413() -> None:
+    """No Content-Length, the whole body in one ASGI message: the size is checked all the same."""
+    server = make_server()
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": "/mcp",
+        "headers": [(b"content-type", b"application/json")],
+    }
+    sent: list[ASGIMessage] = []
+
+    async def receive() -> ASGIMessage:
+        return {"type": "http.request", "body": b" " * (LIMIT + 1), "more_body": False}
+
+    async def send(message: ASGIMessage) -> None:
+        sent.append(message)
+
+    await server.app(scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"]["code"] == INVALID_REQUEST
 
 
 async def _chunks(body: bytes, size: int = 64) -> AsyncIterator[bytes]:

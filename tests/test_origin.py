@@ -638,3 +638,13 @@ async def test_a_remembered_accepted_host_decides_nothing_else() -> None:
         status, body = await call_raw(server, host, ("127.0.0.1", 8000))
         assert status == 421
         assert "allowed_hosts" in body["error"]["message"]
+
+
+async def test_the_remembered_hosts_are_bounded() -> None:
+    server = make_server()
+    for number in range(300):  # more than are remembered: the memory starts afresh
+        host = [(b"host", f"client-{number}.example".encode())]
+        assert (await call_raw(server, host, ("10.0.0.5", 8000)))[0] == 200
+    remembered = server.app._origin_policy._accepted_hosts
+    assert 0 < len(remembered) <= 256
+    assert (await call_raw(server, [(b"host", b"client-1.example")], ("127.0.0.1", 1)))[0] == 421
