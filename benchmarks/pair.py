@@ -33,8 +33,10 @@ def main() -> int:
     args = parser.parse_args()
     known = {p.key: p for p in PEERS}
     unknown = [key for key in args.peers if key not in known]
-    if unknown or len(args.peers) < 2:
-        parser.error(f"give two or more of {', '.join(known)}; unknown: {', '.join(unknown)}")
+    if unknown:
+        parser.error(f"unknown: {', '.join(unknown)}; choose from {', '.join(known)}")
+    if len(set(args.peers)) != len(args.peers) or len(args.peers) < 2:
+        parser.error(f"give two or more different ones of {', '.join(known)}")
     case = next(c for c in all_cases() if c.key == args.case)
     peers = [known[key] for key in args.peers]
     interpreter = envs.server_python()
