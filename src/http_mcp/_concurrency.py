@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from typing import Any, Final, Generic, TypeVar
 
 import anyio
+from pydantic import BaseModel
 from starlette.types import Receive
 
 from http_mcp._channel import CancelFlag
@@ -66,7 +67,8 @@ async def _in_thread(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     future: asyncio.Future[Any] = loop.create_future()
     _WORKERS.submit((loop, future, contextvars.copy_context(), func, args))
     result = await future
-    if inspect.isawaitable(result):
+    # A model, the usual result, is never awaitable: asked first, it spares the general check.
+    if not isinstance(result, BaseModel) and inspect.isawaitable(result):
         return await result
     return result
 
