@@ -245,8 +245,7 @@ class HTTPApp:
         elif stream is not None and stream.started:
             await stream.finish(reply.body)
         else:
-            code = reply.error_code
-            await _send(send, 200 if code is None else http_status(code, reply.modern), reply.body)
+            await _send(send, http_status(reply.error_code, reply.modern), reply.body)
 
     async def _cancel(
         self, streams: StreamLog, scope: Scope, headers: Headers, message: Notification
