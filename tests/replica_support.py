@@ -74,12 +74,7 @@ class Replica:
         """Block until uvicorn listens and the app's startup ran, or fail with the log."""
         listening = started = False
         while not (listening and started):
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                raise RuntimeError(f"replica did not start in time:\n{self.log}") from None
-            if line is None:
-                raise RuntimeError(f"replica exited before serving:\n{self.log}")
+            line = self._next_line(deadline, "serving")
             listening = listening or "serving on" in line
             started = started or "Application startup complete." in line
 
@@ -87,14 +82,19 @@ class Replica:
         """Block until a line logged from now on contains `text`, or fail with the log."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                raise RuntimeError(f"no {text!r} logged in time:\n{self.log}") from None
-            if line is None:
-                raise RuntimeError(f"replica exited before logging {text!r}:\n{self.log}")
+            line = self._next_line(deadline, f"logging {text!r}")
             if text in line:
                 return line
+
+    def _next_line(self, deadline: float, waiting_for: str) -> str:
+        """The next line logged, or fail with the log if none comes in time or it exits."""
+        try:
+            line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            raise RuntimeError(f"replica timed out {waiting_for}:\n{self.log}") from None
+        if line is None:
+            raise RuntimeError(f"replica exited before {waiting_for}:\n{self.log}")
+        return line
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send `sig` (default SIGKILL) to the process and reap it."""

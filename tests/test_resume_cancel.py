@@ -9,48 +9,17 @@ import anyio
 import httpx
 import pytest
 
-from http_mcp import MCPServer
 from http_mcp.stores import MemoryStore
 from http_mcp.transports._cancels import CHANNEL
-from http_mcp.types import Arguments, NoArguments, Tool
 from tests.conftest import LEGACY, starlette_app
 from tests.resume_support import read_events, resume_headers, wait_for
-from tests.test_resume import LEGACY_HEADERS, Probe, call, data_of
+from tests.test_resume import LEGACY_HEADERS, Probe, call, data_of, make_server
 
 pytestmark = pytest.mark.anyio
 
 TIMEOUT: Final = 10.0
 # A signed-in caller (the test backend's user): its cancels can be told from another caller's.
 SIGNED_IN: Final = {**LEGACY_HEADERS, "x-scopes": ""}
-
-
-def make_server(probe: Probe, store: MemoryStore | None = None) -> MCPServer:
-    async def gated(arguments: Arguments[NoArguments]) -> str:
-        """Says it started, then waits for the test."""
-        await arguments.log("info", "started")
-        return await _wait(probe)
-
-    async def silent() -> str:
-        """Waits for the test without a word."""
-        return await _wait(probe)
-
-    return MCPServer(
-        name="cancel",
-        version="1",
-        tools=(Tool(func=gated), Tool(func=silent)),
-        back_channel=True,
-        store=store,
-    )
-
-
-async def _wait(probe: Probe) -> str:
-    try:
-        await probe.gate.wait()
-    except BaseException:
-        probe.cancelled.set()
-        raise
-    probe.finished.set()
-    return "finished"
 
 
 def cancel(request_id: Any) -> dict[str, Any]:
@@ -127,7 +96,7 @@ async def test_a_cancel_that_names_no_running_call_is_acknowledged(params: Any) 
 
 async def test_a_cancel_posted_to_another_server_on_the_store_reaches_the_call() -> None:
     store, probe = MemoryStore(), Probe()
-    runner, other = make_server(probe, store), make_server(Probe(), store)
+    runner, other = make_server(probe, store=store), make_server(Probe(), store=store)
     runner_app, other_app = starlette_app(runner), starlette_app(other)
     async with (
         runner.lifespan(runner_app),

@@ -13,15 +13,12 @@ from typing import Any, Final
 import anyio
 import httpx
 import pytest
-from httpx2 import AsyncClient as SDKHTTPClient
-from httpx2 import Timeout as SDKTimeout
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent, ToolListChangedNotification
 
 from tests.conftest import LEGACY, legacy_request
 from tests.replica_support import Replicas, RoundRobinProxy
 from tests.resume_support import SSE_ACCEPT, EventReader, read_events, resume_headers
+from tests.support import sdk_client
 
 pytestmark = pytest.mark.anyio
 
@@ -110,13 +107,7 @@ async def test_the_sdk_client_resumes_a_closed_stream_through_the_proxy(
 
     async with (
         RoundRobinProxy(replicas.ports) as proxy,
-        SDKHTTPClient(timeout=SDKTimeout(TIMEOUT_S)) as sdk_http,
-        Client(
-            streamable_http_client(proxy.url, http_client=sdk_http),
-            mode="legacy",
-            read_timeout_seconds=TIMEOUT_S,
-            logging_callback=on_log,
-        ) as client,
+        sdk_client(proxy.url, "legacy", wait_s=TIMEOUT_S, logging_callback=on_log) as client,
         anyio.create_task_group() as group,
     ):
         assert client.protocol_version == LEGACY
@@ -157,13 +148,7 @@ async def test_the_sdk_clients_get_stream_hears_a_change_made_on_a_replica(
 
     async with (
         RoundRobinProxy(replicas.ports) as proxy,
-        SDKHTTPClient(timeout=SDKTimeout(TIMEOUT_S)) as sdk_http,
-        Client(
-            streamable_http_client(proxy.url, http_client=sdk_http),
-            mode="legacy",
-            read_timeout_seconds=TIMEOUT_S,
-            message_handler=on_message,
-        ),
+        sdk_client(proxy.url, "legacy", wait_s=TIMEOUT_S, message_handler=on_message),
     ):
         with anyio.fail_after(TIMEOUT_S):
             # The client opens its GET stream in the background, with no sign when it is
