@@ -57,7 +57,9 @@ class Arguments(Generic[TInputs]):
 
     inputs: TInputs
     request: Request
-    channel: Channel = field(default_factory=Channel, repr=False)
+    # The channel, or the call whose channel it is: most tools never report progress or log,
+    # so the server's `Arguments` builds it only when first asked (`channel`).
+    _channel: Channel | Call = field(repr=False, compare=False)
     input_round: InputRound = field(default_factory=InputRound, repr=False)
 
     # Written out: one is made per call, and this costs half the generated `__init__`.
@@ -70,8 +72,18 @@ class Arguments(Generic[TInputs]):
     ) -> None:
         _set(self, "inputs", inputs)
         _set(self, "request", request)
-        _set(self, "channel", Channel() if channel is None else channel)
+        _set(self, "_channel", Channel() if channel is None else channel)
         _set(self, "input_round", InputRound() if input_round is None else input_round)
+
+    @property
+    def channel(self) -> Channel:
+        """This request's notifications (progress, log messages) and its cancel flag."""
+        channel = self._channel
+        if isinstance(channel, Channel):
+            return channel
+        channel = channel.channel
+        _set(self, "_channel", channel)
+        return channel
 
     @property
     def client_capabilities(self) -> Mapping[str, Any]:
@@ -218,4 +230,9 @@ def call_arguments(wanted: bool, inputs: BaseModel, call: Call) -> tuple[Argumen
     """What a tool or prompt function is called with: its `Arguments`, or nothing."""
     if not wanted:
         return ()
-    return (Arguments(inputs, call.request, call.channel, call.input_round),)
+    arguments: Arguments[Any] = Arguments.__new__(Arguments)
+    _set(arguments, "inputs", inputs)
+    _set(arguments, "request", call.request)
+    _set(arguments, "_channel", call)  # the call's channel, made if the function asks for it
+    _set(arguments, "input_round", call.input_round)
+    return (arguments,)

@@ -148,7 +148,7 @@ def parse_object(data: Any) -> Message:
         )
     if request_id is None:
         return Notification(method=method, params=params)
-    return Request(id=request_id, method=method, params=params)
+    return Request(request_id, method, params)  # by position: keywords cost more, per request
 
 
 def _is_response(data: dict[str, Any], request_id: RequestId | None) -> bool:
